@@ -1,0 +1,277 @@
+"""The broker adapter contract.
+
+An adapter is the only code that talks to a venue.  It maps the core's requests to the venue's
+wire format and every venue answer or failure to the core's model and error taxonomy
+(:mod:`autotrader.errors`).  Events (order updates and fills) are pushed to listeners
+synchronously, in the order the venue sent them; de-duplication and ordering are the OMS's job,
+so an adapter passes on what it sees and never drops a fill.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import math
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any, ClassVar, Final, TypeAlias
+
+import anyio
+import attrs
+import sniffio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from autotrader.errors import OrderNotFound, UnknownCapability, UnsupportedBackend
+from autotrader.model import (
+    Balance,
+    Fill,
+    Instrument,
+    ModifyRequest,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Position,
+    TimeInForce,
+)
+
+__all__ = [
+    "BaseBrokerAdapter",
+    "BrokerAdapter",
+    "Capabilities",
+    "ExecutionEvent",
+    "check_backend",
+]
+
+log = logging.getLogger(__name__)
+
+ExecutionEvent: TypeAlias = OrderUpdate | Fill
+EventListener: TypeAlias = Callable[[ExecutionEvent], None]
+
+_ALL_BACKENDS: Final = frozenset({"asyncio", "trio"})
+
+
+def _frozen_set(values: Any) -> frozenset[Any]:
+    return frozenset(values)
+
+
+@attrs.frozen
+class Capabilities:
+    """What an adapter (and its venue) can do.  Conformance tests are gated on these names.
+
+    Flag names are the boolean fields; typed names are ``order_type:<TYPE>``,
+    ``time_in_force:<TIF>`` and ``backend:<name>``.
+    """
+
+    order_types: frozenset[OrderType] = attrs.field(
+        default=frozenset({OrderType.MARKET, OrderType.LIMIT}), converter=_frozen_set
+    )
+    time_in_force: frozenset[TimeInForce] = attrs.field(
+        default=frozenset({TimeInForce.GTC}), converter=_frozen_set
+    )
+    async_backends: frozenset[str] = attrs.field(default=_ALL_BACKENDS, converter=_frozen_set)
+    modify: bool = False
+    short_selling: bool = False
+    streaming: bool = True
+    partial_fills: bool = True
+    market_time_in_force: frozenset[TimeInForce] = attrs.field(
+        default=frozenset({TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTC}),
+        converter=_frozen_set,
+    )
+    """Time-in-force values a MARKET order may carry (venues differ)."""
+    asyncio_only_reason: str = ""
+    """Why ``async_backends`` lacks trio, shown to users who try it."""
+
+    @classmethod
+    def flag_names(cls) -> frozenset[str]:
+        return frozenset(a.name for a in attrs.fields(cls) if a.type in ("bool", bool))
+
+    def has(self, name: str) -> bool:
+        """Whether the named capability is present; unknown names raise :class:`UnknownCapability`."""
+        kind, _, value = name.partition(":")
+        if value:
+            if kind == "order_type":
+                return _enum_member(OrderType, value, name) in self.order_types
+            if kind == "time_in_force":
+                return _enum_member(TimeInForce, value, name) in self.time_in_force
+            if kind == "backend":
+                if value not in _ALL_BACKENDS:
+                    raise UnknownCapability(name)
+                return value in self.async_backends
+            raise UnknownCapability(name)
+        if name not in self.flag_names():
+            raise UnknownCapability(name)
+        return bool(getattr(self, name))
+
+    def as_names(self) -> list[str]:
+        """Every capability present, by name (for ``autotrader brokers`` and summaries)."""
+        names = sorted(n for n in self.flag_names() if getattr(self, n))
+        names += sorted(f"order_type:{t.value}" for t in self.order_types)
+        names += sorted(f"time_in_force:{t.value}" for t in self.time_in_force)
+        names += sorted(f"backend:{b}" for b in self.async_backends)
+        return names
+
+
+def _enum_member(enum_cls: Any, value: str, name: str) -> Any:
+    try:
+        return enum_cls[value]
+    except KeyError:
+        raise UnknownCapability(name) from None
+
+
+def check_backend(adapter: BrokerAdapter) -> None:
+    """Refuse to run ``adapter`` under an event loop it was not built for, with the reason."""
+    try:
+        current = sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return
+    caps = adapter.capabilities
+    if current not in caps.async_backends:
+        why = f" ({caps.asyncio_only_reason})" if caps.asyncio_only_reason else ""
+        supported = ", ".join(sorted(caps.async_backends))
+        raise UnsupportedBackend(
+            f"the {adapter.name!r} broker runs only under {supported}{why}; "
+            f"it was started under {current}"
+        )
+
+
+class BrokerAdapter(abc.ABC):
+    """Base class of every broker adapter.
+
+    Subclasses implement the abstract coroutines and call :meth:`_emit` for every order update
+    and fill the venue reports (from the stream, and for synchronous acks where the venue has no
+    stream).  Errors must be instances of :mod:`autotrader.errors` classes.
+    """
+
+    name: ClassVar[str] = "broker"
+    capabilities: Capabilities = Capabilities()
+
+    def __init__(self) -> None:
+        self._listeners: list[EventListener] = []
+        self._fill_callbacks: list[Callable[[Fill], Any]] = []
+        self._streams: list[MemoryObjectSendStream[ExecutionEvent]] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    @abc.abstractmethod
+    async def connect(self) -> bool:
+        """Open sessions and streams, load instruments.  Returns True when ready."""
+
+    @abc.abstractmethod
+    async def disconnect(self) -> None:
+        """Close everything; safe to call twice."""
+
+    @property
+    @abc.abstractmethod
+    def is_connected(self) -> bool: ...
+
+    async def health_check(self) -> bool:
+        """A cheap round trip to the venue; the resiliency layer calls it periodically."""
+        return self.is_connected
+
+    # ------------------------------------------------------------------ reference data
+    @abc.abstractmethod
+    async def instruments(self) -> Mapping[str, Instrument]:
+        """Every tradable instrument by symbol, with the venue's filters."""
+
+    # ------------------------------------------------------------------ orders
+    @abc.abstractmethod
+    async def submit_order(self, request: OrderRequest) -> OrderUpdate:
+        """Send a new order carrying ``request.client_order_id`` to the venue; return its ack."""
+
+    @abc.abstractmethod
+    async def cancel_order(self, client_order_id: str) -> OrderUpdate:
+        """Cancel by client order id; raises :class:`OrderNotFound` if the venue lacks it."""
+
+    async def modify_order(self, request: ModifyRequest) -> OrderUpdate:
+        """Change a working order (only where ``capabilities.modify``)."""
+        raise NotImplementedError(f"{self.name} cannot modify orders")
+
+    @abc.abstractmethod
+    async def get_order(self, client_order_id: str) -> Order | None:
+        """The venue's view of the order, or ``None`` if it has no such order."""
+
+    @abc.abstractmethod
+    async def get_open_orders(self, symbol: str | None = None) -> list[Order]: ...
+
+    @abc.abstractmethod
+    async def get_order_fills(self, client_order_id: str) -> list[Fill]:
+        """Every fill of the order, for reconciliation after a gap or an ambiguous outcome."""
+
+    async def cancel_all_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
+        """Cancel every open order (the kill switch).  Venues with a global cancel override it."""
+        results = []
+        for order in await self.get_open_orders(symbol):
+            try:
+                results.append(await self.cancel_order(order.client_order_id))
+            except OrderNotFound:
+                continue
+        return results
+
+    # ------------------------------------------------------------------ account
+    @abc.abstractmethod
+    async def get_positions(self) -> list[Position]: ...
+
+    @abc.abstractmethod
+    async def get_balances(self) -> list[Balance]: ...
+
+    # ------------------------------------------------------------------ seed API names
+    async def get_order_status(self, order_id: str) -> Order:
+        """Seed API: like :meth:`get_order` but raising :class:`OrderNotFound`."""
+        order = await self.get_order(order_id)
+        if order is None:
+            raise OrderNotFound(f"{self.name} has no order {order_id!r}")
+        return order
+
+    async def get_account_balance(self) -> dict[str, dict[str, Decimal]]:
+        """Seed API: balances as ``{asset: {"free", "locked", "total"}}``."""
+        return {
+            b.asset: {"free": b.free, "locked": b.locked, "total": b.total}
+            for b in await self.get_balances()
+        }
+
+    # ------------------------------------------------------------------ events
+    def add_listener(self, listener: EventListener) -> Callable[[], None]:
+        """Call ``listener`` with every order update and fill; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def subscribe_fills(self, callback: Callable[[Fill], Any]) -> None:
+        """Seed API: call ``callback(fill)`` for every fill the venue reports."""
+        self._fill_callbacks.append(callback)
+
+    @asynccontextmanager
+    async def events(self) -> AsyncIterator[MemoryObjectReceiveStream[ExecutionEvent]]:
+        """``async with adapter.events() as stream: async for event in stream`` (unbounded buffer)."""
+        send, receive = anyio.create_memory_object_stream[ExecutionEvent](math.inf)
+        self._streams.append(send)
+        try:
+            async with receive:
+                yield receive
+        finally:
+            self._streams.remove(send)
+            send.close()
+
+    def _emit(self, event: ExecutionEvent) -> None:
+        """Deliver ``event`` to every listener; one failing listener does not starve the others."""
+        for listener in tuple(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("%s: event listener %r failed on %r", self.name, listener, event)
+        if isinstance(event, Fill):
+            for callback in tuple(self._fill_callbacks):
+                try:
+                    callback(event)
+                except Exception:
+                    log.exception("%s: fill callback %r failed", self.name, callback)
+        for stream in tuple(self._streams):
+            stream.send_nowait(event)
+
+    def _emit_status(self, client_order_id: str, status: OrderStatus, **fields: Any) -> None:
+        self._emit(OrderUpdate(client_order_id=client_order_id, status=status, venue=self.name, **fields))
+
+
+BaseBrokerAdapter = BrokerAdapter
+"""The seed API's name for the adapter base class."""

@@ -1,0 +1,526 @@
+"""Value types shared by the core and every plugin.
+
+All are frozen, slotted ``attrs`` classes: state changes by :func:`attrs.evolve`, so an object a
+callback received can never change under it.  Money, prices and quantities are :class:`Decimal`.
+The single :data:`converter` (cattrs) turns them to and from plain data for the journal and the
+wire; it refuses floats for decimals because ``Decimal(0.1)`` is not 0.1.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+import secrets
+import string
+import time
+from collections.abc import Mapping
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal, InvalidOperation
+from typing import Any, Final
+
+import attrs
+import cattrs
+
+from autotrader.errors import InvalidOrder
+
+__all__ = [
+    "ZERO",
+    "Balance",
+    "ClientOrderIdFactory",
+    "Fill",
+    "Instrument",
+    "Liquidity",
+    "ModifyRequest",
+    "Order",
+    "OrderRequest",
+    "OrderSide",
+    "OrderStatus",
+    "OrderType",
+    "OrderUpdate",
+    "Position",
+    "TimeInForce",
+    "converter",
+    "decimal_from_user",
+    "to_decimal",
+]
+
+ZERO: Final = Decimal(0)
+
+
+class OrderSide(enum.Enum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def sign(self) -> int:
+        """+1 for BUY, -1 for SELL: the sign a fill gives a position."""
+        return 1 if self is OrderSide.BUY else -1
+
+    @property
+    def opposite(self) -> OrderSide:
+        return OrderSide.SELL if self is OrderSide.BUY else OrderSide.BUY
+
+
+class OrderType(enum.Enum):
+    """What triggers and prices the order.  IOC and FOK are time-in-force, not types."""
+
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    STOP = "STOP"
+    STOP_LIMIT = "STOP_LIMIT"
+
+    @property
+    def needs_price(self) -> bool:
+        return self in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+
+    @property
+    def needs_stop_price(self) -> bool:
+        return self in (OrderType.STOP, OrderType.STOP_LIMIT)
+
+
+class TimeInForce(enum.Enum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+    DAY = "DAY"
+
+
+class OrderStatus(enum.Enum):
+    """Order lifecycle states.  ``PARTIAL_FILL`` is the seed API's name for PARTIALLY_FILLED."""
+
+    PENDING = "PENDING"
+    SUBMITTED = "SUBMITTED"
+    ACCEPTED = "ACCEPTED"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    PARTIAL_FILL = "PARTIALLY_FILLED"  # noqa: PIE796 - alias kept for the seed API
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    PENDING_CANCEL = "PENDING_CANCEL"
+    PENDING_REPLACE = "PENDING_REPLACE"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def is_terminal(self) -> bool:
+        """No further venue activity is expected (a late fill is still admitted by the OMS)."""
+        return self in _TERMINAL
+
+    @property
+    def is_open(self) -> bool:
+        return not self.is_terminal
+
+
+_TERMINAL: Final = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
+
+
+class Liquidity(enum.Enum):
+    MAKER = "MAKER"
+    TAKER = "TAKER"
+    UNKNOWN = "UNKNOWN"
+
+
+# --------------------------------------------------------------------------- decimals
+
+
+def to_decimal(value: object, field: str = "value") -> Decimal:
+    """Strictly convert ``value`` (Decimal, int or str) to a finite Decimal.
+
+    Floats are refused: a float literal has already lost the number the user meant.  Use
+    :func:`decimal_from_user` at the one boundary where humans type float literals.
+    """
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool):
+        raise InvalidOrder(field, f"expected a decimal number, got {value!r}")
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise InvalidOrder(field, f"{value!r} is not a decimal number") from None
+    elif isinstance(value, float):
+        raise InvalidOrder(field, f"float {value!r} refused: pass a Decimal or a string")
+    else:
+        raise InvalidOrder(field, f"expected a decimal number, got {type(value).__name__}")
+    if not result.is_finite():
+        raise InvalidOrder(field, f"{value!r} is not a finite number")
+    return result
+
+
+def decimal_from_user(value: object, field: str = "value") -> Decimal:
+    """Like :func:`to_decimal`, but a float is taken by its shortest repr (``0.1`` -> ``0.1``).
+
+    Used where the seed API takes numbers typed by people (decision sizes, adapter settings).
+    """
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise InvalidOrder(field, f"{value!r} is not a finite number")
+        return Decimal(repr(value))
+    return to_decimal(value, field)
+
+
+def _opt_decimal(value: object) -> Decimal | None:
+    return None if value is None else to_decimal(value)
+
+
+def _quantize_to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
+    return (value / step).to_integral_value(rounding=rounding) * step
+
+
+# --------------------------------------------------------------------------- instruments
+
+
+@attrs.frozen
+class Instrument:
+    """A tradable symbol and the venue's filters that every order must pass before the wire."""
+
+    symbol: str
+    base_asset: str
+    quote_asset: str
+    tick_size: Decimal = attrs.field(converter=to_decimal)
+    lot_size: Decimal = attrs.field(converter=to_decimal)
+    min_quantity: Decimal = attrs.field(default=ZERO, converter=to_decimal)
+    max_quantity: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    min_notional: Decimal = attrs.field(default=ZERO, converter=to_decimal)
+    min_price: Decimal = attrs.field(default=ZERO, converter=to_decimal)
+    max_price: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    venue_symbol: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.tick_size <= 0:
+            raise InvalidOrder("tick_size", "must be positive")
+        if self.lot_size <= 0:
+            raise InvalidOrder("lot_size", "must be positive")
+
+    def round_price(self, price: Decimal, side: OrderSide | None = None) -> Decimal:
+        """Round to the tick: down for a buy, up for a sell (never worse), half-even otherwise."""
+        rounding = ROUND_HALF_EVEN
+        if side is OrderSide.BUY:
+            rounding = ROUND_DOWN
+        elif side is OrderSide.SELL:
+            rounding = ROUND_UP
+        return _quantize_to_step(price, self.tick_size, rounding)
+
+    def round_quantity(self, quantity: Decimal) -> Decimal:
+        """Round down to the lot size (never more than asked)."""
+        return _quantize_to_step(quantity, self.lot_size, ROUND_DOWN)
+
+    def validate(self, request: OrderRequest, *, reference_price: Decimal | None = None) -> None:
+        """Raise :class:`InvalidOrder` naming the field if ``request`` breaks a filter.
+
+        ``reference_price`` (last trade) is used for the notional of a market order.
+        """
+        qty = request.quantity
+        if qty % self.lot_size != 0:
+            raise InvalidOrder("quantity", f"{qty} is not a multiple of the lot size {self.lot_size}")
+        if qty < self.min_quantity:
+            raise InvalidOrder("quantity", f"{qty} is below the minimum {self.min_quantity}")
+        if self.max_quantity is not None and qty > self.max_quantity:
+            raise InvalidOrder("quantity", f"{qty} is above the maximum {self.max_quantity}")
+        for name in ("price", "stop_price"):
+            value: Decimal | None = getattr(request, name)
+            if value is None:
+                continue
+            if value % self.tick_size != 0:
+                raise InvalidOrder(name, f"{value} is not a multiple of the tick size {self.tick_size}")
+            if value < self.min_price:
+                raise InvalidOrder(name, f"{value} is below the minimum price {self.min_price}")
+            if self.max_price is not None and value > self.max_price:
+                raise InvalidOrder(name, f"{value} is above the maximum price {self.max_price}")
+        price = request.price or request.stop_price or reference_price
+        if self.min_notional > 0 and price is not None and qty * price < self.min_notional:
+            raise InvalidOrder(
+                "notional", f"{qty * price} is below the minimum notional {self.min_notional}"
+            )
+
+
+# --------------------------------------------------------------------------- orders
+
+
+def _positive_quantity(instance: Any, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    if value <= 0:
+        raise InvalidOrder(attribute.name, f"must be positive, got {value}")
+
+
+def _positive_or_none(instance: Any, attribute: attrs.Attribute[Decimal | None], value: Decimal | None) -> None:
+    if value is not None and value <= 0:
+        raise InvalidOrder(attribute.name, f"must be positive, got {value}")
+
+
+@attrs.frozen
+class OrderRequest:
+    """What the core asks a venue to do.  Valid by construction (shape), checked per instrument."""
+
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    order_type: OrderType
+    quantity: Decimal = attrs.field(converter=to_decimal, validator=_positive_quantity)
+    price: Decimal | None = attrs.field(
+        default=None, converter=_opt_decimal, validator=_positive_or_none
+    )
+    stop_price: Decimal | None = attrs.field(
+        default=None, converter=_opt_decimal, validator=_positive_or_none
+    )
+    time_in_force: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if not self.client_order_id:
+            raise InvalidOrder("client_order_id", "must not be empty")
+        if not self.symbol:
+            raise InvalidOrder("symbol", "must not be empty")
+        if self.order_type.needs_price and self.price is None:
+            raise InvalidOrder("price", f"a {self.order_type.value} order needs a limit price")
+        if not self.order_type.needs_price and self.price is not None:
+            raise InvalidOrder("price", f"a {self.order_type.value} order takes no limit price")
+        if self.order_type.needs_stop_price and self.stop_price is None:
+            raise InvalidOrder("stop_price", f"a {self.order_type.value} order needs a stop price")
+        if not self.order_type.needs_stop_price and self.stop_price is not None:
+            raise InvalidOrder("stop_price", f"a {self.order_type.value} order takes no stop price")
+
+
+@attrs.frozen
+class ModifyRequest:
+    """Change a working order in place: new total quantity and/or prices (``None`` = keep)."""
+
+    client_order_id: str
+    quantity: Decimal | None = attrs.field(
+        default=None, converter=_opt_decimal, validator=_positive_or_none
+    )
+    price: Decimal | None = attrs.field(
+        default=None, converter=_opt_decimal, validator=_positive_or_none
+    )
+    stop_price: Decimal | None = attrs.field(
+        default=None, converter=_opt_decimal, validator=_positive_or_none
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.quantity is None and self.price is None and self.stop_price is None:
+            raise InvalidOrder("modify", "nothing to change: give quantity, price or stop_price")
+
+
+@attrs.frozen
+class Order:
+    """An order as the OMS (or a venue query) knows it."""
+
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    status: OrderStatus = OrderStatus.PENDING
+    filled_quantity: Decimal = ZERO
+    average_fill_price: Decimal | None = None
+    venue_order_id: str | None = None
+    reason: str | None = None
+    commission: Decimal = ZERO
+    created_at: float = attrs.field(factory=time.time)
+    updated_at: float = attrs.field(factory=time.time)
+    reduce_only: bool = False
+
+    @property
+    def order_id(self) -> str:
+        """The seed API's name for the order's id: the client order id the core created."""
+        return self.client_order_id
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        return self.quantity - self.filled_quantity
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    @classmethod
+    def from_request(cls, request: OrderRequest, *, now: float | None = None) -> Order:
+        stamp = time.time() if now is None else now
+        return cls(
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            quantity=request.quantity,
+            price=request.price,
+            stop_price=request.stop_price,
+            time_in_force=request.time_in_force,
+            reduce_only=request.reduce_only,
+            created_at=stamp,
+            updated_at=stamp,
+        )
+
+    def to_request(self) -> OrderRequest:
+        return OrderRequest(
+            client_order_id=self.client_order_id,
+            symbol=self.symbol,
+            side=self.side,
+            order_type=self.order_type,
+            quantity=self.quantity,
+            price=self.price,
+            stop_price=self.stop_price,
+            time_in_force=self.time_in_force,
+            reduce_only=self.reduce_only,
+        )
+
+
+@attrs.frozen
+class OrderUpdate:
+    """A venue's word on an order's state.  Quantities in fills, not here, are authoritative.
+
+    ``filled_quantity`` is the venue's cumulative figure when it gives one; ``quantity`` /
+    ``price`` / ``stop_price`` carry new values after a modify.
+    """
+
+    client_order_id: str
+    status: OrderStatus
+    venue: str = ""
+    venue_order_id: str | None = None
+    filled_quantity: Decimal | None = None
+    average_price: Decimal | None = None
+    reason: str | None = None
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    timestamp: float = attrs.field(factory=time.time)
+
+
+@attrs.frozen
+class Fill:
+    """One execution.  Unique by ``(venue, trade_id)``: a fill seen twice is applied once."""
+
+    venue: str
+    trade_id: str
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    quantity: Decimal
+    price: Decimal
+    commission: Decimal = ZERO
+    commission_asset: str | None = None
+    liquidity: Liquidity = Liquidity.UNKNOWN
+    venue_order_id: str | None = None
+    timestamp: float = attrs.field(factory=time.time)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.venue, self.trade_id)
+
+    @property
+    def notional(self) -> Decimal:
+        return self.quantity * self.price
+
+
+@attrs.frozen
+class Position:
+    """A net position: ``quantity`` is signed (negative = short)."""
+
+    symbol: str
+    quantity: Decimal = ZERO
+    average_price: Decimal = ZERO
+    realized_pnl: Decimal = ZERO
+
+    @property
+    def side(self) -> str:
+        if self.quantity > 0:
+            return "LONG"
+        if self.quantity < 0:
+            return "SHORT"
+        return "FLAT"
+
+    def unrealized_pnl(self, mark_price: Decimal) -> Decimal:
+        return (mark_price - self.average_price) * self.quantity
+
+    def apply(self, side: OrderSide, quantity: Decimal, price: Decimal) -> Position:
+        """The position after a fill: average price on increase, realized P&L on reduce/flip."""
+        signed = quantity if side is OrderSide.BUY else -quantity
+        old = self.quantity
+        new = old + signed
+        if old == 0 or (old > 0) == (signed > 0):
+            avg = (self.average_price * abs(old) + price * quantity) / abs(new)
+            return attrs.evolve(self, quantity=new, average_price=avg)
+        closed = min(abs(old), quantity)
+        direction = 1 if old > 0 else -1
+        realized = self.realized_pnl + (price - self.average_price) * closed * direction
+        if new == 0:
+            return attrs.evolve(self, quantity=ZERO, average_price=ZERO, realized_pnl=realized)
+        if (new > 0) == (old > 0):
+            return attrs.evolve(self, quantity=new, realized_pnl=realized)
+        return attrs.evolve(self, quantity=new, average_price=price, realized_pnl=realized)
+
+
+@attrs.frozen
+class Balance:
+    asset: str
+    free: Decimal
+    locked: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.free + self.locked
+
+
+# --------------------------------------------------------------------------- client order ids
+
+_ID_ALPHABET: Final = string.digits + string.ascii_lowercase
+
+
+def _base36(number: int) -> str:
+    digits = []
+    while True:
+        number, rem = divmod(number, 36)
+        digits.append(_ID_ALPHABET[rem])
+        if number == 0:
+            return "".join(reversed(digits))
+
+
+class ClientOrderIdFactory:
+    """Unique client order ids within every venue's limits (Binance: 36 chars of
+    ``[.A-Z:/a-z0-9_-]``; OANDA and IB accept these too).
+
+    ``<prefix><10 random chars of this process>-<counter>``: the random part keeps ids unique
+    across restarts, the counter across orders, and the whole fits in 36 characters.
+    """
+
+    def __init__(self, prefix: str = "at") -> None:
+        if len(prefix) > 8 or not all(c in _ID_ALPHABET for c in prefix.lower()):
+            raise ValueError("client order id prefix: at most 8 letters or digits")
+        session = "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+        self._stem = f"{prefix}{session}-"
+        self._counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return self._stem + _base36(next(self._counter))
+
+
+# --------------------------------------------------------------------------- cattrs converter
+
+
+def _structure_decimal(value: object, _type: object) -> Decimal:
+    return to_decimal(value)
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter()
+    conv.register_structure_hook(Decimal, _structure_decimal)
+    conv.register_unstructure_hook(Decimal, str)
+    return conv
+
+
+converter: Final = _make_converter()
+"""The one converter: Decimal <-> str (floats refused), enums by value.  Plugins reuse it."""
+
+
+def unstructure(value: object) -> Any:
+    """Plain data (str/int/float/bool/None, lists, dicts) for ``value``."""
+    return converter.unstructure(value)
+
+
+def structure(data: Mapping[str, Any], cls: type[Any]) -> Any:
+    return converter.structure(data, cls)

@@ -1,0 +1,136 @@
+"""Plugin discovery: one pluggy PluginManager per engine, brokers from entry points.
+
+Entry points of the group ``autotrader`` are loaded one by one so that a plugin that fails to
+import is reported and the others still load (pluggy's own loader stops at the first failure).
+``AUTOTRADER_PLUGINS`` (comma separated entry-point names) allow-lists what loads.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+import pluggy
+
+from autotrader import hookspecs
+from autotrader.adapter import BrokerAdapter, Capabilities
+from autotrader.errors import PluginError
+from autotrader.testing.harness import VenueHarness
+
+__all__ = [
+    "ALLOW_ENV",
+    "ENTRY_POINT_GROUP",
+    "BrokerRegistry",
+    "BrokerSpec",
+    "LoadReport",
+    "make_plugin_manager",
+]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "autotrader"
+ALLOW_ENV = "AUTOTRADER_PLUGINS"
+
+
+@attrs.frozen
+class BrokerSpec:
+    """What a broker plugin contributes (returned by its ``autotrader_broker`` hook)."""
+
+    name: str
+    factory: Callable[..., BrokerAdapter]
+    """Builds an adapter; called with the broker's config (keyword arguments or ``config=``)."""
+    capabilities: Capabilities
+    version: str
+    config_class: type[Any] | None = None
+    harness: VenueHarness | None = None
+    """Zero-argument factory of the plugin's conformance VenueHarness."""
+    description: str = ""
+
+
+@attrs.frozen
+class LoadReport:
+    loaded: tuple[str, ...]
+    failed: dict[str, str]
+    skipped: tuple[str, ...]
+
+
+def _allowed(env: str | None) -> frozenset[str] | None:
+    if not env:
+        return None
+    return frozenset(name.strip() for name in env.split(",") if name.strip())
+
+
+def make_plugin_manager(
+    *,
+    load_entry_points: bool = True,
+    plugins: Iterable[object] = (),
+    allow: Iterable[str] | None = None,
+) -> tuple[pluggy.PluginManager, LoadReport]:
+    """A fresh manager with the hookspecs, ``plugins`` registered and entry points loaded."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for plugin in plugins:
+        pm.register(plugin)
+    loaded: list[str] = []
+    failed: dict[str, str] = {}
+    skipped: list[str] = []
+    if load_entry_points:
+        allowed = frozenset(allow) if allow is not None else _allowed(os.environ.get(ALLOW_ENV))
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if allowed is not None and ep.name not in allowed:
+                skipped.append(ep.name)
+                continue
+            if pm.get_plugin(ep.name) is not None:
+                continue
+            try:
+                module = ep.load()
+                pm.register(module, name=ep.name)
+            except Exception as exc:  # a broken plugin must not take the others down
+                failed[ep.name] = f"{type(exc).__name__}: {exc}"
+                log.error("autotrader plugin %r failed to load: %s", ep.name, failed[ep.name])
+                continue
+            loaded.append(ep.name)
+    pm.check_pending()
+    return pm, LoadReport(tuple(loaded), failed, tuple(skipped))
+
+
+class BrokerRegistry:
+    """The brokers the plugin manager's ``autotrader_broker`` hooks provide, by name."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        specs: dict[str, BrokerSpec] = {}
+        for spec in pm.hook.autotrader_broker():
+            if not isinstance(spec, BrokerSpec):
+                raise PluginError(f"autotrader_broker returned {spec!r}, not a BrokerSpec")
+            if spec.name in specs:
+                raise PluginError(f"two plugins provide the broker {spec.name!r}")
+            specs[spec.name] = spec
+        self._specs = dict(sorted(specs.items()))
+
+    @classmethod
+    def discover(cls, **kwargs: Any) -> BrokerRegistry:
+        pm, _ = make_plugin_manager(**kwargs)
+        return cls(pm)
+
+    def names(self) -> list[str]:
+        return list(self._specs)
+
+    def specs(self) -> list[BrokerSpec]:
+        return list(self._specs.values())
+
+    def get(self, name: str) -> BrokerSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            known = ", ".join(self._specs) or "none"
+            raise PluginError(
+                f"no broker named {name!r} is installed (installed: {known}); "
+                f"pip install autotrader-{name}"
+            ) from None
+
+    def create(self, name: str, **config: Any) -> BrokerAdapter:
+        return self.get(name).factory(**config)
