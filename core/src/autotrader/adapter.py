@@ -132,8 +132,7 @@ def check_backend(adapter: BrokerAdapter) -> None:
         why = f" ({caps.asyncio_only_reason})" if caps.asyncio_only_reason else ""
         supported = ", ".join(sorted(caps.async_backends))
         raise UnsupportedBackend(
-            f"the {adapter.name!r} broker runs only under {supported}{why}; "
-            f"it was started under {current}"
+            f"the {adapter.name!r} broker runs only under {supported}{why}; it was started under {current}"
         )
 
 
@@ -227,8 +226,7 @@ class BrokerAdapter(abc.ABC):
     async def get_account_balance(self) -> dict[str, dict[str, Decimal]]:
         """Seed API: balances as ``{asset: {"free", "locked", "total"}}``."""
         return {
-            b.asset: {"free": b.free, "locked": b.locked, "total": b.total}
-            for b in await self.get_balances()
+            b.asset: {"free": b.free, "locked": b.locked, "total": b.total} for b in await self.get_balances()
         }
 
     # ------------------------------------------------------------------ events

@@ -152,4 +152,3 @@ class UnknownCapability(AutotraderError, KeyError):
 
 class PluginError(AutotraderError):
     """A plugin failed to load or is malformed (the others still load)."""
-

@@ -65,7 +65,7 @@ def autotrader_oms_anomaly(kind: str, detail: str) -> None:
 
 
 @hookspec(firstresult=True)
-def autotrader_classify_error(error: BaseException) -> ErrorAction | None:  # type: ignore[empty-body]
+def autotrader_classify_error(error: BaseException) -> ErrorAction | None:
     """Return RETRY, FAIL or RECONCILE for an error the taxonomy does not cover (first answer wins)."""
 
 
@@ -83,7 +83,7 @@ def autotrader_dead_letter(letter: DeadLetter) -> None:
 
 
 @hookspec
-def autotrader_pretrade_check(request: OrderRequest, context: RiskContext) -> list[str] | None:  # type: ignore[empty-body]
+def autotrader_pretrade_check(request: OrderRequest, context: RiskContext) -> list[str] | None:
     """Return violations (human-readable reasons) to refuse ``request``; ``None`` or ``[]`` to pass."""
 
 

@@ -233,9 +233,7 @@ class Instrument:
                 raise InvalidOrder(name, f"{value} is above the maximum price {self.max_price}")
         price = request.price or request.stop_price or reference_price
         if self.min_notional > 0 and price is not None and qty * price < self.min_notional:
-            raise InvalidOrder(
-                "notional", f"{qty * price} is below the minimum notional {self.min_notional}"
-            )
+            raise InvalidOrder("notional", f"{qty * price} is below the minimum notional {self.min_notional}")
 
 
 # --------------------------------------------------------------------------- orders
@@ -246,7 +244,9 @@ def _positive_quantity(instance: Any, attribute: attrs.Attribute[Decimal], value
         raise InvalidOrder(attribute.name, f"must be positive, got {value}")
 
 
-def _positive_or_none(instance: Any, attribute: attrs.Attribute[Decimal | None], value: Decimal | None) -> None:
+def _positive_or_none(
+    instance: Any, attribute: attrs.Attribute[Decimal | None], value: Decimal | None
+) -> None:
     if value is not None and value <= 0:
         raise InvalidOrder(attribute.name, f"must be positive, got {value}")
 
@@ -260,9 +260,7 @@ class OrderRequest:
     side: OrderSide
     order_type: OrderType
     quantity: Decimal = attrs.field(converter=to_decimal, validator=_positive_quantity)
-    price: Decimal | None = attrs.field(
-        default=None, converter=_opt_decimal, validator=_positive_or_none
-    )
+    price: Decimal | None = attrs.field(default=None, converter=_opt_decimal, validator=_positive_or_none)
     stop_price: Decimal | None = attrs.field(
         default=None, converter=_opt_decimal, validator=_positive_or_none
     )
@@ -289,12 +287,8 @@ class ModifyRequest:
     """Change a working order in place: new total quantity and/or prices (``None`` = keep)."""
 
     client_order_id: str
-    quantity: Decimal | None = attrs.field(
-        default=None, converter=_opt_decimal, validator=_positive_or_none
-    )
-    price: Decimal | None = attrs.field(
-        default=None, converter=_opt_decimal, validator=_positive_or_none
-    )
+    quantity: Decimal | None = attrs.field(default=None, converter=_opt_decimal, validator=_positive_or_none)
+    price: Decimal | None = attrs.field(default=None, converter=_opt_decimal, validator=_positive_or_none)
     stop_price: Decimal | None = attrs.field(
         default=None, converter=_opt_decimal, validator=_positive_or_none
     )

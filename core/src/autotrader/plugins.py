@@ -128,8 +128,7 @@ class BrokerRegistry:
         except KeyError:
             known = ", ".join(self._specs) or "none"
             raise PluginError(
-                f"no broker named {name!r} is installed (installed: {known}); "
-                f"pip install autotrader-{name}"
+                f"no broker named {name!r} is installed (installed: {known}); pip install autotrader-{name}"
             ) from None
 
     def create(self, name: str, **config: Any) -> BrokerAdapter:

@@ -1,0 +1,501 @@
+"""The execution engine: strategy -> pre-trade risk -> OMS -> resiliency -> adapter, fills back.
+
+``ExecutionEngine(strategy, adapter, config)`` keeps the seed API (``connect``,
+``execute_decision``, ``run_live_trading``, ``get_status``, ``subscribe_fills``,
+``subscribe_decisions``, ``stop``) and :class:`KillSwitch` stops everything at once.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import anyio
+import anyio.abc
+import attrs
+import pluggy
+
+from autotrader.adapter import BrokerAdapter, check_backend
+from autotrader.errors import AutotraderError, ConfigError, InvalidOrder, RiskRejected
+from autotrader.model import (
+    ZERO,
+    Balance,
+    ClientOrderIdFactory,
+    Fill,
+    Instrument,
+    Order,
+    OrderRequest,
+    OrderSide,
+    OrderType,
+    TimeInForce,
+    decimal_from_user,
+)
+from autotrader.oms import OrderManager
+from autotrader.plugins import make_plugin_manager
+from autotrader.resiliency import ResiliencyManager
+from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState
+
+if TYPE_CHECKING:
+    from autotrader.strategy import ExecutionDecision
+
+__all__ = ["ExecutionConfig", "ExecutionEngine", "KillSwitch", "SupportsPriceUpdates", "TradingState"]
+
+log = logging.getLogger(__name__)
+
+MarketData = Mapping[str, Mapping[str, Any]]
+
+
+@runtime_checkable
+class SupportsPriceUpdates(Protocol):
+    """A simulated venue fed with the engine's market data (the paper broker)."""
+
+    def update_price(self, symbol: str, price: Decimal) -> Any: ...
+
+
+def _limits(value: RiskLimits | Mapping[str, Any] | None) -> RiskLimits:
+    if value is None:
+        return RiskLimits()
+    if isinstance(value, RiskLimits):
+        return value
+    try:
+        return RiskLimits(**value)
+    except TypeError as exc:
+        raise ConfigError("risk", str(exc)) from None
+
+
+@attrs.define
+class ExecutionConfig:
+    """Engine settings; the first four are the seed's."""
+
+    enable_resiliency: bool = True
+    enable_oms_monitoring: bool = True
+    cycle_time_ms: int = 100
+    enable_paper_trading: bool = False
+    """Safety interlock: when True the engine refuses an adapter that is not simulated."""
+    order_timeout_seconds: float | None = 300.0
+    monitor_interval_seconds: float = 10.0
+    health_check_interval_seconds: float = 30.0
+    max_retries: int = 3
+    initial_backoff: float = 1.0
+    backoff_multiplier: float = 2.0
+    circuit_breaker_threshold: int = 5
+    circuit_breaker_timeout: float = 60.0
+    quantity_rounding: str = "down"
+    """``down``: a decision's size is rounded down to the lot; ``reject``: off-lot sizes are refused."""
+    risk: RiskLimits = attrs.field(factory=RiskLimits, converter=_limits)
+    client_order_id_prefix: str = "at"
+    max_completed_orders: int = 10_000
+
+    def __attrs_post_init__(self) -> None:
+        if self.cycle_time_ms < 0:
+            raise ConfigError("cycle_time_ms", "must not be negative")
+        if self.quantity_rounding not in ("down", "reject"):
+            raise ConfigError("quantity_rounding", "must be 'down' or 'reject'")
+        if self.max_retries < 0:
+            raise ConfigError("max_retries", "must not be negative")
+
+
+_ORDER_TYPE_ALIASES: Mapping[str, tuple[OrderType | None, TimeInForce | None]] = {
+    "MARKET": (OrderType.MARKET, None),
+    "LIMIT": (OrderType.LIMIT, None),
+    "STOP": (OrderType.STOP, None),
+    "STOP_LIMIT": (OrderType.STOP_LIMIT, None),
+    "IOC": (None, TimeInForce.IOC),
+    "FOK": (None, TimeInForce.FOK),
+}
+
+
+class ExecutionEngine:
+    """Turns strategy decisions into orders and keeps the strategy informed of fills."""
+
+    def __init__(
+        self,
+        strategy: Any,
+        adapter: BrokerAdapter,
+        config: ExecutionConfig | None = None,
+        *,
+        plugins: Iterable[object] = (),
+        plugin_manager: pluggy.PluginManager | None = None,
+        load_entry_points: bool = False,
+    ) -> None:
+        self.strategy = strategy
+        self.adapter = adapter
+        self.config = config or ExecutionConfig()
+        if plugin_manager is None:
+            plugin_manager, _ = make_plugin_manager(load_entry_points=load_entry_points)
+        self.plugin_manager = plugin_manager
+        if not any(isinstance(p, BuiltinRiskChecks) for p in plugin_manager.get_plugins()):
+            plugin_manager.register(BuiltinRiskChecks(), name="autotrader-builtin-risk")
+        for plugin in plugins:
+            plugin_manager.register(plugin)
+        plugin_manager.check_pending()
+        self.hook = plugin_manager.hook
+        cfg = self.config
+        if cfg.enable_resiliency:
+            self.resiliency = ResiliencyManager(
+                adapter,
+                max_retries=cfg.max_retries,
+                initial_backoff=cfg.initial_backoff,
+                backoff_multiplier=cfg.backoff_multiplier,
+                circuit_breaker_threshold=cfg.circuit_breaker_threshold,
+                circuit_breaker_timeout=cfg.circuit_breaker_timeout,
+                health_check_interval=cfg.health_check_interval_seconds,
+                hook=self.hook,
+            )
+        else:
+            self.resiliency = ResiliencyManager(
+                adapter, max_retries=0, circuit_breaker_threshold=2**31, hook=self.hook
+            )
+        self.oms = OrderManager(
+            adapter,
+            self.resiliency,
+            hook=self.hook,
+            order_timeout=cfg.order_timeout_seconds,
+            check_interval=cfg.monitor_interval_seconds,
+            max_completed_orders=cfg.max_completed_orders,
+            id_factory=ClientOrderIdFactory(cfg.client_order_id_prefix),
+        )
+        self.oms.on_fill(self._on_fill)
+        self.trading_state = TradingState.ACTIVE
+        self.connected = False
+        self.running = False
+        self.kill_switch_active = False
+        self.instruments: dict[str, Instrument] = {}
+        self.balances: dict[str, Balance] = {}
+        self.last_prices: dict[str, Decimal] = {}
+        self._fill_subscribers: list[Callable[[Fill], Any]] = []
+        self._decision_subscribers: list[Callable[[Any, Order], Any]] = []
+        self._started_at: float | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def connect(self) -> bool:
+        """Connect the adapter, load instruments and balances."""
+        check_backend(self.adapter)
+        if self.config.enable_paper_trading and not isinstance(self.adapter, SupportsPriceUpdates):
+            raise ConfigError(
+                "enable_paper_trading",
+                f"is on, but the {self.adapter.name!r} broker trades for real; use the paper broker",
+            )
+        ok = await self.resiliency.call("connect", self.adapter.connect)
+        self.instruments = dict(await self.resiliency.call("instruments", self.adapter.instruments))
+        await self.refresh_balances()
+        self.connected = bool(ok)
+        self._started_at = time.time()
+        self.hook.autotrader_engine_started(engine=self)
+        return self.connected
+
+    async def disconnect(self) -> None:
+        self.running = False
+        try:
+            await self.adapter.disconnect()
+        finally:
+            self.connected = False
+            self.hook.autotrader_engine_stopped(engine=self)
+
+    async def __aenter__(self) -> ExecutionEngine:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.disconnect()
+
+    async def refresh_balances(self) -> None:
+        try:
+            balances = await self.resiliency.call("get_balances", self.adapter.get_balances)
+        except AutotraderError as exc:
+            log.warning("could not refresh balances: %s", exc)
+            return
+        self.balances = {b.asset: b for b in balances}
+
+    def stop(self) -> None:
+        """Stop the live loop after the current cycle (orders stay as they are)."""
+        self.running = False
+
+    def set_trading_state(self, state: TradingState, reason: str = "") -> None:
+        if state is self.trading_state:
+            return
+        old, self.trading_state = self.trading_state, state
+        log.warning("trading state %s -> %s %s", old.value, state.value, reason)
+        self.hook.autotrader_trading_state_changed(old=old.value, new=state.value, reason=reason)
+
+    # ------------------------------------------------------------------ subscriptions
+    def subscribe_fills(self, callback: Callable[[Fill], Any]) -> None:
+        """Call ``callback(fill)`` for every new fill (each fill once)."""
+        self._fill_subscribers.append(callback)
+
+    def subscribe_decisions(self, callback: Callable[[Any, Order], Any]) -> None:
+        """Call ``callback(decision, order)`` whenever a decision produced an order."""
+        self._decision_subscribers.append(callback)
+
+    def _on_fill(self, fill: Fill, order: Order) -> None:
+        on_fill = getattr(self.strategy, "on_fill", None)
+        if on_fill is not None:
+            on_fill(fill)
+        for callback in self._fill_subscribers:
+            try:
+                callback(fill)
+            except Exception:
+                log.exception("fill subscriber %r failed", callback)
+
+    # ------------------------------------------------------------------ decisions
+    def build_request(self, decision: ExecutionDecision) -> OrderRequest | None:
+        """Turn a decision into an order request (``None`` for HOLD or nothing to close)."""
+        action = str(decision.action).upper()
+        symbol = decision.symbol
+        instrument = self.instruments.get(symbol)
+        if self.instruments and instrument is None:
+            raise InvalidOrder("symbol", f"{symbol!r} is not traded on {self.adapter.name}")
+        meta: Mapping[str, Any] = decision.metadata or {}
+        reduce_only = False
+        if action == "HOLD":
+            return None
+        if action in ("LONG", "BUY"):
+            side, quantity = OrderSide.BUY, decimal_from_user(decision.size, "size")
+        elif action in ("SHORT", "SELL"):
+            side, quantity = OrderSide.SELL, decimal_from_user(decision.size, "size")
+        elif action in ("CLOSE", "FLAT", "EXIT"):
+            position = self.oms.positions.quantity(symbol)
+            if position == 0:
+                return None
+            side = OrderSide.SELL if position > 0 else OrderSide.BUY
+            quantity, reduce_only = abs(position), True
+        else:
+            raise InvalidOrder("action", f"unknown action {decision.action!r}")
+        if quantity <= 0:
+            raise InvalidOrder("size", f"must be positive, got {quantity}")
+        if instrument is not None:
+            rounded = instrument.round_quantity(quantity)
+            if rounded != quantity:
+                if self.config.quantity_rounding == "reject":
+                    raise InvalidOrder(
+                        "size", f"{quantity} is not a multiple of the lot size {instrument.lot_size}"
+                    )
+                if rounded <= 0:
+                    raise InvalidOrder(
+                        "size", f"{quantity} rounds to 0 at the lot size {instrument.lot_size}"
+                    )
+                quantity = rounded
+        order_type, tif = self._order_type(meta)
+        price = meta.get("limit_price", meta.get("price"))
+        stop = meta.get("stop_price")
+        if order_type is None:
+            if price is not None and stop is not None:
+                order_type = OrderType.STOP_LIMIT
+            elif price is not None:
+                order_type = OrderType.LIMIT
+            elif stop is not None:
+                order_type = OrderType.STOP
+            else:
+                order_type = OrderType.MARKET
+        return OrderRequest(
+            client_order_id=self.oms.new_client_order_id(),
+            symbol=symbol,
+            side=side,
+            order_type=order_type,
+            quantity=quantity,
+            price=decimal_from_user(price, "limit_price")
+            if order_type.needs_price and price is not None
+            else None,
+            stop_price=decimal_from_user(stop, "stop_price")
+            if order_type.needs_stop_price and stop is not None
+            else None,
+            time_in_force=tif or TimeInForce.GTC,
+            reduce_only=reduce_only,
+        )
+
+    @staticmethod
+    def _order_type(meta: Mapping[str, Any]) -> tuple[OrderType | None, TimeInForce | None]:
+        order_type: OrderType | None = None
+        tif: TimeInForce | None = None
+        raw_type = meta.get("order_type")
+        if raw_type is not None:
+            try:
+                order_type, tif = _ORDER_TYPE_ALIASES[str(getattr(raw_type, "value", raw_type)).upper()]
+            except KeyError:
+                raise InvalidOrder("order_type", f"unknown order type {raw_type!r}") from None
+        raw_tif = meta.get("time_in_force")
+        if raw_tif is not None:
+            try:
+                tif = TimeInForce(str(getattr(raw_tif, "value", raw_tif)).upper())
+            except ValueError:
+                raise InvalidOrder("time_in_force", f"unknown time in force {raw_tif!r}") from None
+        return order_type, tif
+
+    def risk_context(self, request: OrderRequest) -> RiskContext:
+        pending = ZERO
+        for order in self.oms.get_active_orders(request.symbol):
+            remaining = order.remaining_quantity
+            pending += remaining if order.side is OrderSide.BUY else -remaining
+        return RiskContext(
+            trading_state=self.trading_state,
+            strategy_status=str(getattr(self.strategy, "status", "ACTIVE")),
+            circuit_state=self.resiliency.circuit.state.value,
+            open_orders=self.oms.open_order_count,
+            position=self.oms.positions.quantity(request.symbol),
+            pending=pending,
+            last_price=self.last_prices.get(request.symbol),
+            instrument=self.instruments.get(request.symbol),
+            balances=self.balances,
+            limits=self.config.risk,
+        )
+
+    def pretrade_check(self, request: OrderRequest) -> None:
+        """Validate against the instrument and run every risk hook; raise on any violation."""
+        instrument = self.instruments.get(request.symbol)
+        if instrument is not None:
+            instrument.validate(request, reference_price=self.last_prices.get(request.symbol))
+        results = self.hook.autotrader_pretrade_check(request=request, context=self.risk_context(request))
+        violations = [v for result in results if result for v in result]
+        if violations:
+            raise RiskRejected(violations)
+
+    async def submit(self, request: OrderRequest, *, check: bool = True) -> Order:
+        """Check and send one order request (the path every engine order takes)."""
+        if check:
+            self.pretrade_check(request)
+        return await self.oms.submit_order(request)
+
+    async def execute_decision(self, decision: ExecutionDecision) -> Order | None:
+        """Act on one decision: returns the order, or ``None`` when there was nothing to send.
+
+        Raises :class:`InvalidOrder` or :class:`RiskRejected` (nothing sent) for a bad decision.
+        """
+        request = self.build_request(decision)
+        if request is None:
+            self.hook.autotrader_decision(decision=decision, order=None)
+            return None
+        order = await self.submit(request)
+        self.hook.autotrader_decision(decision=decision, order=order)
+        for callback in self._decision_subscribers:
+            try:
+                callback(decision, order)
+            except Exception:
+                log.exception("decision subscriber %r failed", callback)
+        return order
+
+    # ------------------------------------------------------------------ market data
+    async def update_market(self, symbol: str, price: Decimal) -> None:
+        self.last_prices[symbol] = price
+        self.oms.positions.mark(symbol, price)
+        if isinstance(self.adapter, SupportsPriceUpdates):
+            result = self.adapter.update_price(symbol, price)
+            if inspect.isawaitable(result):
+                await result
+
+    async def process_market_data(self, market_data: MarketData) -> list[Order]:
+        """One cycle: mark prices, ask the strategy, act on its decisions."""
+        orders: list[Order] = []
+        for symbol, data in market_data.items():
+            if "price" in data:
+                await self.update_market(symbol, decimal_from_user(data["price"], f"{symbol}.price"))
+        for symbol, data in market_data.items():
+            signal = dict(data)
+            signal.setdefault("position", self.oms.positions.quantity(symbol))
+            decision = self.strategy.process_signal(symbol, signal)
+            if decision is None or str(decision.action).upper() == "HOLD":
+                continue
+            try:
+                order = await self.execute_decision(decision)
+            except (InvalidOrder, RiskRejected) as exc:
+                log.warning("decision for %s not executed: %s", symbol, exc)
+                continue
+            if order is not None:
+                orders.append(order)
+        return orders
+
+    async def run_live_trading(
+        self,
+        market_data_callback: Callable[[], Awaitable[MarketData]],
+        should_continue: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """The main loop: every ``cycle_time_ms``, fetch market data and act on it.
+
+        Background monitors (order timeouts, health) run for as long as the loop does.
+        """
+        if not self.connected:
+            await self.connect()
+        self.running = True
+        cycle = self.config.cycle_time_ms / 1000
+        try:
+            async with anyio.create_task_group() as tg:
+                self._start_monitors(tg)
+                while self.running and should_continue():
+                    started = anyio.current_time()
+                    market_data = await market_data_callback()
+                    if market_data:
+                        await self.process_market_data(market_data)
+                    await anyio.sleep(max(0.0, cycle - (anyio.current_time() - started)))
+                tg.cancel_scope.cancel()
+        finally:
+            self.running = False
+
+    def _start_monitors(self, tg: anyio.abc.TaskGroup) -> None:
+        if self.config.enable_oms_monitoring:
+            tg.start_soon(self.oms.monitor_orders)
+        if self.config.enable_resiliency:
+            tg.start_soon(self.resiliency.monitor_health)
+
+    # ------------------------------------------------------------------ status
+    def get_status(self) -> dict[str, Any]:
+        """The seed's status dict, plus trading state and positions."""
+        oms = self.oms.get_metrics()
+        return {
+            "connected": self.connected and self.adapter.is_connected,
+            "running": self.running,
+            "broker": self.adapter.name,
+            "trading_state": self.trading_state.value,
+            "kill_switch_active": self.kill_switch_active,
+            "strategy_status": str(getattr(self.strategy, "status", "ACTIVE")),
+            "strategy_equity": getattr(self.strategy, "equity", None),
+            "oms": oms,
+            "resiliency": self.resiliency.get_failure_stats(),
+            "positions": {s: p.quantity for s, p in self.oms.positions.open().items()},
+            "realized_pnl": self.oms.positions.realized_pnl(),
+            "unrealized_pnl": self.oms.positions.unrealized_pnl(),
+        }
+
+
+@attrs.frozen
+class KillReport:
+    cancelled: list[str]
+    flatten_orders: list[Order]
+    errors: list[str]
+
+
+class KillSwitch:
+    """Emergency stop: halt trading, cancel every open order, optionally flatten, disconnect."""
+
+    def __init__(self, engine: ExecutionEngine) -> None:
+        self.engine = engine
+
+    async def activate(self, close_positions: bool = False, reason: str = "kill switch") -> KillReport:
+        engine = self.engine
+        log.critical("KILL SWITCH: %s (close_positions=%s)", reason, close_positions)
+        engine.kill_switch_active = True
+        engine.running = False
+        engine.set_trading_state(TradingState.HALTED, reason)
+        engine.hook.autotrader_kill_switch(engine=engine, reason=reason, close_positions=close_positions)
+        errors: list[str] = []
+        cancelled = [o.client_order_id for o in await engine.oms.cancel_all()]
+        flatten: list[Order] = []
+        if close_positions:
+            for symbol, position in engine.oms.positions.open().items():
+                request = OrderRequest(
+                    client_order_id=engine.oms.new_client_order_id(),
+                    symbol=symbol,
+                    side=OrderSide.SELL if position.quantity > 0 else OrderSide.BUY,
+                    order_type=OrderType.MARKET,
+                    quantity=abs(position.quantity),
+                    reduce_only=True,
+                )
+                try:
+                    flatten.append(await engine.submit(request, check=False))
+                except AutotraderError as exc:
+                    errors.append(f"flatten {symbol}: {exc}")
+                    log.error("kill switch could not flatten %s: %s", symbol, exc)
+        await engine.disconnect()
+        return KillReport(cancelled, flatten, errors)

@@ -1,0 +1,536 @@
+"""The order management system: the book of record for orders, fills and positions.
+
+Every venue event goes through :meth:`OrderManager.on_event`.  Status changes follow
+:mod:`autotrader.lifecycle`'s table (an illegal one is reported and ignored), quantities come from
+fills only (each ``(venue, trade_id)`` applied once; an overfill is refused), and positions are
+built from the fills the OMS accepted.  Completed orders are kept in a bounded window so memory
+does not grow with history (the journal keeps everything).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import attrs
+
+from autotrader.adapter import BrokerAdapter, ExecutionEvent
+from autotrader.errors import (
+    AmbiguousOutcome,
+    AutotraderError,
+    InvalidOrder,
+    OrderNotFound,
+    OrderRejected,
+)
+from autotrader.lifecycle import can_transition, stale
+from autotrader.model import (
+    ZERO,
+    ClientOrderIdFactory,
+    Fill,
+    ModifyRequest,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderUpdate,
+    Position,
+)
+from autotrader.positions import PositionBook
+from autotrader.resiliency import ResiliencyManager
+
+__all__ = ["OrderManager"]
+
+log = logging.getLogger(__name__)
+
+_TIMEOUT_CANCELLABLE = frozenset({OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+
+
+class _Tracked:
+    """The OMS's mutable slot for one order: the current immutable snapshot plus bookkeeping."""
+
+    __slots__ = ("fill_keys", "order", "sent_at")
+
+    def __init__(self, order: Order) -> None:
+        self.order = order
+        self.fill_keys: set[tuple[str, str]] = set()
+        self.sent_at: float | None = None
+
+
+class OrderManager:
+    """Tracks orders through their lifecycle and keeps fills and positions true.
+
+    ``OrderManager(adapter)`` is the seed API; the engine also passes its resiliency manager
+    and plugin hook.  Without a resiliency manager, a pass-through one (no retries, no breaker)
+    still reconciles ambiguous submits.
+    """
+
+    def __init__(
+        self,
+        adapter: BrokerAdapter,
+        resiliency: ResiliencyManager | None = None,
+        *,
+        hook: Any = None,
+        order_timeout: float | None = 300.0,
+        check_interval: float = 10.0,
+        max_completed_orders: int = 10_000,
+        max_fills: int = 100_000,
+        id_factory: Callable[[], str] | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        listen: bool = True,
+    ) -> None:
+        self.adapter = adapter
+        self.resiliency = resiliency or ResiliencyManager(
+            adapter, max_retries=0, circuit_breaker_threshold=2**31
+        )
+        self.order_timeout = order_timeout
+        self.check_interval = check_interval
+        self.new_client_order_id = id_factory or ClientOrderIdFactory()
+        self.positions = PositionBook()
+        self._hook = hook
+        self._clock = clock
+        self._monotonic = monotonic
+        self._active: dict[str, _Tracked] = {}
+        self._completed: collections.OrderedDict[str, _Tracked] = collections.OrderedDict()
+        self._max_completed = max_completed_orders
+        self._fills: collections.deque[Fill] = collections.deque(maxlen=max_fills)
+        self._orphan_fills: collections.deque[Fill] = collections.deque(maxlen=10_000)
+        self._order_listeners: list[Callable[[Order, Order | None], None]] = []
+        self._fill_listeners: list[Callable[[Fill, Order], None]] = []
+        self._counts: collections.Counter[str] = collections.Counter()
+        self.total_filled_notional = ZERO
+        self.total_commission = ZERO
+        self._latency_sum = 0.0
+        self._latency_count = 0
+        self.anomalies: collections.deque[tuple[str, str]] = collections.deque(maxlen=1_000)
+        if listen:
+            adapter.add_listener(self.on_event)
+
+    # ------------------------------------------------------------------ listeners
+    def on_order_update(self, callback: Callable[[Order, Order | None], None]) -> None:
+        self._order_listeners.append(callback)
+
+    def on_fill(self, callback: Callable[[Fill, Order], None]) -> None:
+        self._fill_listeners.append(callback)
+
+    # ------------------------------------------------------------------ queries
+    def get_order(self, client_order_id: str) -> Order | None:
+        tracked = self._find(client_order_id)
+        return tracked.order if tracked is not None else None
+
+    def get_active_orders(self, symbol: str | None = None) -> list[Order]:
+        return [t.order for t in self._active.values() if symbol is None or t.order.symbol == symbol]
+
+    def get_completed_orders(self) -> list[Order]:
+        return [t.order for t in self._completed.values()]
+
+    def get_fills(self, symbol: str | None = None, client_order_id: str | None = None) -> list[Fill]:
+        return [
+            f
+            for f in self._fills
+            if (symbol is None or f.symbol == symbol)
+            and (client_order_id is None or f.client_order_id == client_order_id)
+        ]
+
+    def get_position(self, symbol: str) -> Position:
+        return self.positions.get(symbol)
+
+    def get_positions(self) -> dict[str, Position]:
+        return dict(self.positions.all())
+
+    @property
+    def open_order_count(self) -> int:
+        return len(self._active)
+
+    @property
+    def unknown_orders(self) -> list[Order]:
+        return [t.order for t in self._active.values() if t.order.status is OrderStatus.UNKNOWN]
+
+    # ------------------------------------------------------------------ events
+    def on_event(self, event: ExecutionEvent) -> None:
+        """The adapter listener: route an event to the fill or update path."""
+        if isinstance(event, Fill):
+            self.apply_fill(event)
+        else:
+            self.apply_update(event)
+
+    def apply_update(self, update: OrderUpdate) -> Order | None:
+        tracked = self._find(update.client_order_id)
+        if tracked is None:
+            self._anomaly(
+                "unknown_order", f"update for unknown order {update.client_order_id}: {update.status.value}"
+            )
+            return None
+        order = tracked.order
+        changes: dict[str, Any] = {}
+        if update.venue_order_id and update.venue_order_id != order.venue_order_id:
+            changes["venue_order_id"] = update.venue_order_id
+        for name in ("quantity", "price", "stop_price"):
+            value = getattr(update, name)
+            if value is not None and value != getattr(order, name):
+                changes[name] = value
+        if update.status is not order.status:
+            if can_transition(order.status, update.status):
+                changes["status"] = update.status
+                if update.reason:
+                    changes["reason"] = update.reason
+            elif not stale(order.status, update.status):
+                self._anomaly(
+                    "illegal_transition",
+                    f"{order.client_order_id}: {order.status.value} -> {update.status.value} ignored",
+                )
+        if not changes:
+            return order
+        return self._replace(tracked, changes)
+
+    def apply_fill(self, fill: Fill) -> bool:
+        """Apply ``fill`` once; returns False for a duplicate, an overfill or an unknown order."""
+        tracked = self._find(fill.client_order_id)
+        if tracked is None:
+            self._orphan_fills.append(fill)
+            self._anomaly("orphan_fill", f"fill {fill.trade_id} for unknown order {fill.client_order_id}")
+            return False
+        key = fill.key
+        if key in tracked.fill_keys:
+            self._counts["duplicate_fills"] += 1
+            return False
+        order = tracked.order
+        filled = order.filled_quantity + fill.quantity
+        if filled > order.quantity:
+            self._anomaly(
+                "overfill",
+                f"{order.client_order_id}: fill {fill.trade_id} would fill {filled} "
+                f"of {order.quantity}; refused",
+            )
+            return False
+        tracked.fill_keys.add(key)
+        previous_avg = order.average_fill_price or ZERO
+        average = (previous_avg * order.filled_quantity + fill.price * fill.quantity) / filled
+        changes: dict[str, Any] = {
+            "filled_quantity": filled,
+            "average_fill_price": average,
+            "commission": order.commission + fill.commission,
+        }
+        target = OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED
+        if target is not order.status and can_transition(order.status, target):
+            changes["status"] = target
+        self._fills.append(fill)
+        self._counts["total_fills"] += 1
+        self.total_filled_notional += fill.notional
+        self.total_commission += fill.commission
+        updated = self._replace(tracked, changes)
+        position = self.positions.apply(fill)
+        for listener in self._fill_listeners:
+            listener(fill, updated)
+        if self._hook is not None:
+            self._hook.autotrader_fill(fill=fill, order=updated)
+            self._hook.autotrader_position_changed(position=position)
+        return True
+
+    # ------------------------------------------------------------------ order entry
+    def track(self, request: OrderRequest) -> Order:
+        """Register a new order as PENDING (before anything is sent)."""
+        coid = request.client_order_id
+        if coid in self._active or coid in self._completed:
+            raise InvalidOrder("client_order_id", f"{coid!r} is already used")
+        tracked = _Tracked(Order.from_request(request, now=self._clock()))
+        self._active[coid] = tracked
+        self._notify(tracked.order, None)
+        return tracked.order
+
+    async def submit_order(self, request: OrderRequest) -> Order:
+        """Track, send (through the resiliency layer) and return the order as it stands.
+
+        A venue reject or a give-up leaves the order REJECTED with the reason; an outcome that
+        could not be established leaves it UNKNOWN, to be reconciled -- never resent blindly.
+        """
+        self.track(request)
+        return await self.send(request.client_order_id)
+
+    async def send(self, client_order_id: str) -> Order:
+        """Send a tracked PENDING order."""
+        tracked = self._require(client_order_id)
+        request = tracked.order.to_request()
+        self._replace(tracked, {"status": OrderStatus.SUBMITTED})
+        tracked.sent_at = self._monotonic()
+        self._counts["total_orders"] += 1
+        try:
+            outcome = await self.resiliency.submit_order(request)
+        except AmbiguousOutcome as exc:
+            self._set_status(tracked, OrderStatus.UNKNOWN, str(exc))
+        except InvalidOrder as exc:
+            self._set_status(tracked, OrderStatus.REJECTED, str(exc))
+            raise
+        except OrderRejected as exc:
+            self._set_status(tracked, OrderStatus.REJECTED, str(exc))
+        except AutotraderError as exc:
+            # Surely not executed (retries exhausted, circuit open, bad credentials).
+            self._set_status(tracked, OrderStatus.REJECTED, f"not sent: {type(exc).__name__}: {exc}")
+        else:
+            self.apply_update(outcome.update)
+            if outcome.reconciled:
+                await self._catch_up_fills(client_order_id)
+        return tracked.order
+
+    async def cancel_order(self, client_order_id: str) -> Order:
+        """Ask the venue to cancel; the order is PENDING_CANCEL until the venue answers."""
+        tracked = self._require(client_order_id)
+        before = tracked.order.status
+        if before.is_terminal:
+            return tracked.order
+        if before is OrderStatus.PENDING:
+            return self._set_status(tracked, OrderStatus.CANCELLED, "cancelled before it was sent")
+        if can_transition(before, OrderStatus.PENDING_CANCEL):
+            self._replace(tracked, {"status": OrderStatus.PENDING_CANCEL})
+        try:
+            update = await self.resiliency.cancel_order(client_order_id)
+        except OrderNotFound:
+            await self.reconcile_order(client_order_id, absent_status=OrderStatus.CANCELLED)
+        except Exception:
+            if tracked.order.status is OrderStatus.PENDING_CANCEL and can_transition(
+                OrderStatus.PENDING_CANCEL, before
+            ):
+                self._replace(tracked, {"status": before})
+            raise
+        else:
+            self.apply_update(update)
+        return tracked.order
+
+    async def replace_order(
+        self,
+        client_order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> Order:
+        """Cancel/replace in place: new total quantity and/or prices, same client order id."""
+        tracked = self._require(client_order_id)
+        before = tracked.order.status
+        if before.is_terminal:
+            raise InvalidOrder(
+                "client_order_id", f"{client_order_id} is {before.value} and cannot be modified"
+            )
+        if quantity is not None and quantity <= tracked.order.filled_quantity:
+            raise InvalidOrder(
+                "quantity", f"{quantity} is not above the filled {tracked.order.filled_quantity}"
+            )
+        request = ModifyRequest(client_order_id, quantity=quantity, price=price, stop_price=stop_price)
+        if can_transition(before, OrderStatus.PENDING_REPLACE):
+            self._replace(tracked, {"status": OrderStatus.PENDING_REPLACE})
+        try:
+            update = await self.resiliency.modify_order(request)
+        except Exception:
+            if tracked.order.status is OrderStatus.PENDING_REPLACE and can_transition(
+                OrderStatus.PENDING_REPLACE, before
+            ):
+                self._replace(tracked, {"status": before})
+            raise
+        self.apply_update(update)
+        return tracked.order
+
+    modify_order = replace_order
+
+    async def cancel_all(self, symbol: str | None = None) -> list[Order]:
+        """Cancel every open order the venue has (known to the OMS or not), then every one we track."""
+        try:
+            for update in await self.adapter.cancel_all_orders(symbol):
+                self.apply_update(update)
+        except Exception as exc:
+            log.error("cancel_all_orders on %s failed: %s; cancelling one by one", self.adapter.name, exc)
+        results = []
+        for order in self.get_active_orders(symbol):
+            try:
+                results.append(await self.cancel_order(order.client_order_id))
+            except Exception as exc:
+                log.error("cancel of %s failed: %s", order.client_order_id, exc)
+        return results
+
+    # ------------------------------------------------------------------ reconciliation
+    async def reconcile_order(
+        self, client_order_id: str, *, absent_status: OrderStatus | None = None
+    ) -> Order | None:
+        """Bring one order in line with the venue: its status and every fill it has."""
+        tracked = self._require(client_order_id)
+        venue_order = await self.resiliency.lookup(client_order_id)
+        if venue_order is None:
+            if absent_status is not None:
+                self._set_status(tracked, absent_status, "the venue has no such order")
+            return tracked.order
+        self.apply_update(
+            OrderUpdate(
+                client_order_id=client_order_id,
+                status=venue_order.status,
+                venue=self.adapter.name,
+                venue_order_id=venue_order.venue_order_id,
+                filled_quantity=venue_order.filled_quantity,
+                reason=venue_order.reason,
+            )
+        )
+        if venue_order.filled_quantity > tracked.order.filled_quantity:
+            await self._catch_up_fills(client_order_id)
+        return tracked.order
+
+    async def reconcile_unknown(self) -> list[Order]:
+        """Resolve every UNKNOWN order by asking the venue (never by resending)."""
+        resolved = []
+        for order in self.unknown_orders:
+            try:
+                result = await self.reconcile_order(order.client_order_id, absent_status=OrderStatus.REJECTED)
+            except Exception as exc:
+                log.warning("order %s still unknown: %s", order.client_order_id, exc)
+                continue
+            if result is not None:
+                resolved.append(result)
+        return resolved
+
+    async def reconcile_open_orders(self) -> None:
+        """After a stream gap: refresh every open order and pull the fills we missed."""
+        for order in list(self.get_active_orders()):
+            if order.status is OrderStatus.PENDING:
+                continue
+            try:
+                await self.reconcile_order(order.client_order_id)
+            except Exception as exc:
+                log.warning("reconciling %s failed: %s", order.client_order_id, exc)
+
+    async def _catch_up_fills(self, client_order_id: str) -> None:
+        fills = await self.resiliency.call("get_order_fills", self.adapter.get_order_fills, client_order_id)
+        for fill in fills:
+            self.apply_fill(fill)
+
+    # ------------------------------------------------------------------ monitoring
+    async def check_timeouts(self) -> list[str]:
+        """Cancel working orders older than ``order_timeout`` seconds; returns their ids."""
+        if self.order_timeout is None:
+            return []
+        deadline = self._clock() - self.order_timeout
+        expired = [
+            t.order.client_order_id
+            for t in self._active.values()
+            if t.order.status in _TIMEOUT_CANCELLABLE and t.order.created_at <= deadline
+        ]
+        for coid in expired:
+            log.info("order %s exceeded %ss: cancelling", coid, self.order_timeout)
+            try:
+                await self.cancel_order(coid)
+            except Exception as exc:
+                log.warning("timeout cancel of %s failed: %s", coid, exc)
+        return expired
+
+    async def monitor_orders(self) -> None:
+        """Every ``check_interval`` seconds: cancel stale orders, resolve UNKNOWN ones."""
+        while True:
+            await anyio.sleep(self.check_interval)
+            await self.check_timeouts()
+            await self.reconcile_unknown()
+
+    # ------------------------------------------------------------------ seed status
+    def get_metrics(self) -> dict[str, Any]:
+        """The seed's metrics dict."""
+        total = self._counts["total_orders"]
+        filled = self._counts["filled_orders"]
+        return {
+            "total_orders": total,
+            "filled_orders": filled,
+            "cancelled_orders": self._counts["cancelled_orders"],
+            "rejected_orders": self._counts["rejected_orders"],
+            "fill_rate": filled / total if total else 0.0,
+            "avg_fill_latency_seconds": self._latency_sum / self._latency_count
+            if self._latency_count
+            else 0.0,
+            "total_filled_notional": self.total_filled_notional,
+            "total_commission": self.total_commission,
+            "open_orders": len(self._active),
+            "total_fills": self._counts["total_fills"],
+            "duplicate_fills_ignored": self._counts["duplicate_fills"],
+            "anomalies": self._counts["anomalies"],
+        }
+
+    def get_state(self) -> dict[str, Any]:
+        """The seed's state dict (``positions`` as signed net quantities)."""
+        return {
+            "active_orders": {coid: t.order for coid, t in self._active.items()},
+            "completed_orders": self.get_completed_orders(),
+            "fills": list(self._fills),
+            "positions": {s: p.quantity for s, p in self.positions.all().items()},
+            "total_filled_notional": self.total_filled_notional,
+            "total_commission": self.total_commission,
+        }
+
+    # ------------------------------------------------------------------ internals
+    def _find(self, client_order_id: str) -> _Tracked | None:
+        return self._active.get(client_order_id) or self._completed.get(client_order_id)
+
+    def _require(self, client_order_id: str) -> _Tracked:
+        tracked = self._find(client_order_id)
+        if tracked is None:
+            raise OrderNotFound(f"the OMS has no order {client_order_id!r}")
+        return tracked
+
+    def _set_status(self, tracked: _Tracked, status: OrderStatus, reason: str | None) -> Order:
+        if status is tracked.order.status or not can_transition(tracked.order.status, status):
+            return tracked.order
+        return self._replace(tracked, {"status": status, "reason": reason})
+
+    def _replace(self, tracked: _Tracked, changes: dict[str, Any]) -> Order:
+        previous = tracked.order
+        changes["updated_at"] = self._clock()
+        order = attrs.evolve(previous, **changes)
+        tracked.order = order
+        status = order.status
+        if status is not previous.status and status.is_terminal:
+            self._complete(tracked, previous.status)
+        self._notify(order, previous)
+        return order
+
+    def _complete(self, tracked: _Tracked, previous_status: OrderStatus) -> None:
+        order = tracked.order
+        coid = order.client_order_id
+        if previous_status.is_terminal:  # CANCELLED/EXPIRED -> FILLED: the close lost the race
+            self._counts[f"{previous_status.value.lower()}_orders"] -= 1
+            self._counts["filled_orders"] += 1
+            return
+        self._active.pop(coid, None)
+        self._completed[coid] = tracked
+        while len(self._completed) > self._max_completed:
+            self._completed.popitem(last=False)
+        if order.status is OrderStatus.FILLED:
+            self._counts["filled_orders"] += 1
+            if tracked.sent_at is not None:
+                self._latency_sum += self._monotonic() - tracked.sent_at
+                self._latency_count += 1
+        elif order.status is OrderStatus.CANCELLED:
+            self._counts["cancelled_orders"] += 1
+        elif order.status is OrderStatus.REJECTED:
+            self._counts["rejected_orders"] += 1
+        elif order.status is OrderStatus.EXPIRED:
+            self._counts["expired_orders"] += 1
+
+    def _notify(self, order: Order, previous: Order | None) -> None:
+        for listener in self._order_listeners:
+            listener(order, previous)
+        if self._hook is not None:
+            self._hook.autotrader_order_updated(order=order, previous=previous)
+
+    def _anomaly(self, kind: str, detail: str) -> None:
+        self._counts["anomalies"] += 1
+        self.anomalies.append((kind, detail))
+        log.warning("OMS %s: %s", kind, detail)
+        if self._hook is not None:
+            self._hook.autotrader_oms_anomaly(kind=kind, detail=detail)
+
+    def restore(self, orders: Iterable[Order], positions: Iterable[Position] = ()) -> None:
+        """Load orders and positions recovered from a journal (no events, no hooks)."""
+        for order in orders:
+            tracked = _Tracked(order)
+            if order.status.is_terminal:
+                self._completed[order.client_order_id] = tracked
+            else:
+                self._active[order.client_order_id] = tracked
+        for position in positions:
+            self.positions.restore(position)

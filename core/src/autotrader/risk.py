@@ -1,0 +1,155 @@
+"""Pre-trade risk checks: the last gate before an order is tracked and sent.
+
+The engine asks every plugin's ``autotrader_pretrade_check`` hook; :class:`BuiltinRiskChecks`
+is registered by default and enforces trading state, strategy status, circuit state, open-order
+count, balance, order notional, position size and a price band around the last price.  Risk
+plugins add their own checks the same way.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from decimal import Decimal
+
+import attrs
+
+from autotrader.hookspecs import hookimpl
+from autotrader.model import ZERO, Balance, Instrument, OrderRequest, OrderSide, OrderType
+
+__all__ = ["BuiltinRiskChecks", "RiskContext", "RiskLimits", "TradingState", "reduces_exposure"]
+
+
+class TradingState(enum.Enum):
+    ACTIVE = "ACTIVE"
+    """Everything that passes the checks goes."""
+    REDUCING = "REDUCING"
+    """Only orders that shrink exposure pass."""
+    HALTED = "HALTED"
+    """Nothing passes (the kill switch's own flattening orders bypass the checks)."""
+
+
+def _opt_decimal(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+@attrs.frozen
+class RiskLimits:
+    """Limits the built-in checks enforce; ``None`` disables a limit."""
+
+    max_open_orders: int = 50
+    max_order_notional: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    max_position: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    """Largest absolute position per symbol, in units, after the order fills."""
+    max_position_notional: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    price_band_pct: Decimal | None = attrs.field(default=Decimal("0.10"), converter=_opt_decimal)
+    """A limit or stop price further than this fraction from the last price is refused."""
+    check_balance: bool = True
+    account_currency: str | None = None
+    """Balance used to pay for buys when there is none in the instrument's quote asset."""
+
+
+@attrs.frozen
+class RiskContext:
+    """Everything a check may look at, as of the moment the order is about to be tracked."""
+
+    trading_state: TradingState
+    strategy_status: str
+    circuit_state: str
+    open_orders: int
+    position: Decimal
+    """Current signed position in the order's symbol."""
+    pending: Decimal
+    """Signed remaining quantity of open orders in the order's symbol."""
+    last_price: Decimal | None
+    instrument: Instrument | None
+    balances: Mapping[str, Balance]
+    limits: RiskLimits
+
+
+def reduces_exposure(request: OrderRequest, position: Decimal, pending: Decimal = ZERO) -> bool:
+    """True when filling ``request`` (with other open orders) only brings the position toward 0."""
+    signed = request.quantity if request.side is OrderSide.BUY else -request.quantity
+    if position == 0 or (position > 0) == (signed > 0):
+        return False
+    reducing_pending = pending if (pending > 0) != (position > 0) else ZERO
+    return abs(signed + reducing_pending) <= abs(position)
+
+
+def _reference_price(request: OrderRequest, last: Decimal | None) -> Decimal | None:
+    return request.price or request.stop_price or last
+
+
+class BuiltinRiskChecks:
+    """The default pre-trade checks (registered as a pluggy plugin on every engine)."""
+
+    @hookimpl
+    def autotrader_pretrade_check(self, request: OrderRequest, context: RiskContext) -> list[str]:
+        violations: list[str] = []
+        limits = context.limits
+        reducing = reduces_exposure(request, context.position, context.pending)
+        if context.trading_state is TradingState.HALTED:
+            return ["trading is HALTED"]
+        if context.trading_state is TradingState.REDUCING and not reducing:
+            violations.append("trading is REDUCING: only orders that shrink exposure pass")
+        if context.strategy_status != "ACTIVE" and not reducing:
+            violations.append(f"strategy is {context.strategy_status}: only orders that shrink exposure pass")
+        if context.circuit_state == "OPEN":
+            violations.append("the broker's circuit breaker is OPEN")
+        if context.open_orders >= limits.max_open_orders:
+            violations.append(f"{context.open_orders} open orders: the limit is {limits.max_open_orders}")
+        price = _reference_price(request, context.last_price)
+        if price is not None:
+            notional = request.quantity * price
+            if limits.max_order_notional is not None and notional > limits.max_order_notional:
+                violations.append(f"order notional {notional} exceeds {limits.max_order_notional}")
+            violations += self._position_limits(request, context, price)
+            if limits.check_balance and request.side is OrderSide.BUY and not reducing:
+                violations += self._balance(notional, context)
+        if (
+            limits.price_band_pct is not None
+            and context.last_price is not None
+            and request.order_type is not OrderType.MARKET
+        ):
+            for name in ("price", "stop_price"):
+                value: Decimal | None = getattr(request, name)
+                if value is None:
+                    continue
+                deviation = abs(value - context.last_price) / context.last_price
+                if deviation > limits.price_band_pct:
+                    violations.append(
+                        f"{name} {value} is {deviation:.2%} from the last price {context.last_price} "
+                        f"(band {limits.price_band_pct:.2%})"
+                    )
+        return violations
+
+    @staticmethod
+    def _position_limits(request: OrderRequest, context: RiskContext, price: Decimal) -> list[str]:
+        limits = context.limits
+        signed = request.quantity if request.side is OrderSide.BUY else -request.quantity
+        after = abs(context.position + context.pending + signed)
+        out = []
+        if limits.max_position is not None and after > limits.max_position and after > abs(context.position):
+            out.append(f"position would reach {after}, above the limit {limits.max_position}")
+        if (
+            limits.max_position_notional is not None
+            and after * price > limits.max_position_notional
+            and after > abs(context.position)
+        ):
+            out.append(f"position notional would reach {after * price}, above {limits.max_position_notional}")
+        return out
+
+    @staticmethod
+    def _balance(notional: Decimal, context: RiskContext) -> list[str]:
+        instrument = context.instrument
+        asset = instrument.quote_asset if instrument is not None else None
+        balance = context.balances.get(asset) if asset else None
+        if balance is None and context.limits.account_currency:
+            balance = context.balances.get(context.limits.account_currency)
+        if balance is None:
+            return []
+        if notional > balance.free:
+            return [f"notional {notional} exceeds the free {balance.asset} balance {balance.free}"]
+        return []
