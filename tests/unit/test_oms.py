@@ -45,7 +45,9 @@ async def test_duplicate_fill_applied_once() -> None:
     fill = adapter.fill("c1", D(1), D(100))
     oms.on_event(fill)  # the venue repeats itself
     order = oms.get_order("c1")
-    assert order is not None and order.filled_quantity == D(1) and order.status is OrderStatus.PARTIALLY_FILLED
+    assert (
+        order is not None and order.filled_quantity == D(1) and order.status is OrderStatus.PARTIALLY_FILLED
+    )
     assert oms.get_metrics()["duplicate_fills_ignored"] == 1
     assert oms.positions.quantity("BTCUSDT") == D(1)
 
@@ -60,7 +62,7 @@ async def test_overfill_refused_and_reported() -> None:
 
 
 async def test_late_fill_after_cancel_is_applied() -> None:
-    oms, adapter = make()
+    oms, _ = make()
     await oms.submit_order(limit("c1", "2"))
     await oms.cancel_order("c1")
     late = Fill("scripted", "late", "c1", "BTCUSDT", OrderSide.BUY, D(1), D(99))
@@ -162,8 +164,17 @@ async def test_metrics_have_the_seed_keys() -> None:
     await oms.submit_order(limit("c1"))
     await oms.cancel_order("c1")
     metrics = oms.get_metrics()
-    for key in ("total_orders", "filled_orders", "cancelled_orders", "fill_rate", "avg_fill_latency_seconds",
-                "total_filled_notional", "total_commission", "open_orders", "total_fills"):
+    for key in (
+        "total_orders",
+        "filled_orders",
+        "cancelled_orders",
+        "fill_rate",
+        "avg_fill_latency_seconds",
+        "total_filled_notional",
+        "total_commission",
+        "open_orders",
+        "total_fills",
+    ):
         assert key in metrics
     assert metrics["total_orders"] == 2 and metrics["fill_rate"] == 0.5
     assert metrics["total_filled_notional"] == D(100) and metrics["total_commission"] == D("0.1")

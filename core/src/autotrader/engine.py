@@ -30,6 +30,7 @@ from autotrader.model import (
     Order,
     OrderRequest,
     OrderSide,
+    OrderStatus,
     OrderType,
     TimeInForce,
     decimal_from_user,
@@ -480,7 +481,9 @@ class KillSwitch:
         engine.set_trading_state(TradingState.HALTED, reason)
         engine.hook.autotrader_kill_switch(engine=engine, reason=reason, close_positions=close_positions)
         errors: list[str] = []
-        cancelled = [o.client_order_id for o in await engine.oms.cancel_all()]
+        cancelled = [
+            o.client_order_id for o in await engine.oms.cancel_all() if o.status is OrderStatus.CANCELLED
+        ]
         flatten: list[Order] = []
         if close_positions:
             for symbol, position in engine.oms.positions.open().items():

@@ -336,19 +336,22 @@ class OrderManager:
     modify_order = replace_order
 
     async def cancel_all(self, symbol: str | None = None) -> list[Order]:
-        """Cancel every open order the venue has (known to the OMS or not), then every one we track."""
+        """Cancel every open order the venue has (known to the OMS or not), then every one we track.
+
+        Returns the OMS's orders that were open before, as they stand afterwards.
+        """
+        before = [o.client_order_id for o in self.get_active_orders(symbol)]
         try:
             for update in await self.adapter.cancel_all_orders(symbol):
                 self.apply_update(update)
         except Exception as exc:
             log.error("cancel_all_orders on %s failed: %s; cancelling one by one", self.adapter.name, exc)
-        results = []
         for order in self.get_active_orders(symbol):
             try:
-                results.append(await self.cancel_order(order.client_order_id))
+                await self.cancel_order(order.client_order_id)
             except Exception as exc:
                 log.error("cancel of %s failed: %s", order.client_order_id, exc)
-        return results
+        return [self._require(coid).order for coid in before]
 
     # ------------------------------------------------------------------ reconciliation
     async def reconcile_order(

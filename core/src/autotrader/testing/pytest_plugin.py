@@ -38,7 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
     broker = config.getoption(OPTION)
     if not broker:
         return
-    config.stash[_RESULTS] = collections.defaultdict(collections.Counter)
+    results: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    config.stash[_RESULTS] = results
     suite = str(SUITE_DIR)
     explicit = config.args_source is pytest.Config.ArgsSource.ARGS
     if not explicit:
@@ -58,7 +59,9 @@ def _in_suite(item: pytest.Item) -> bool:
     return SUITE_DIR in Path(str(item.path)).parents
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Guard: a plugin's conftest may not swap the suite's test functions."""
     if not config.getoption(OPTION):
         return
@@ -67,8 +70,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             continue
         module = item.module
         original = getattr(module, item.originalname, None) if module is not None else None
-        if original is None or getattr(original, "__code__", None) is not getattr(item.function, "__code__", None):
-            raise pytest.UsageError(f"conformance test {item.nodeid} was replaced: the suite must run as shipped")
+        if original is None or getattr(original, "__code__", None) is not getattr(
+            item.function, "__code__", None
+        ):
+            raise pytest.UsageError(
+                f"conformance test {item.nodeid} was replaced: the suite must run as shipped"
+            )
         for name, defs in item._fixtureinfo.name2fixturedefs.items():
             if name.startswith("autotrader_") and defs:
                 where = getattr(defs[-1].func, "__module__", "")

@@ -1,0 +1,120 @@
+"""Helpers the conformance suite (and plugin authors' own tests) use against a HarnessSession."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+import anyio
+
+from autotrader.model import Fill, Instrument, OrderRequest, OrderSide, OrderType, TimeInForce
+from autotrader.testing.harness import Fault, HarnessSession, LedgerTrade
+
+__all__ = [
+    "IdleStrategy",
+    "away",
+    "fills_match_trades",
+    "new_id",
+    "request",
+    "requires_fault",
+    "wait_for",
+]
+
+_ids = itertools.count(1)
+
+
+def new_id(prefix: str = "conf") -> str:
+    """A client order id unique in this process and within every venue's limits."""
+    return f"{prefix}{anyio.current_time():.0f}x{next(_ids)}"[-36:]
+
+
+def away(session: HarnessSession, ticks: int) -> Decimal:
+    """``session.price`` moved by ``ticks`` ticks (negative: below)."""
+    return session.price + session.tick * ticks
+
+
+def ticks_for(session: HarnessSession, fraction: Decimal) -> int:
+    """How many ticks make ``fraction`` of the price (at least one)."""
+    return max(1, int((session.price * fraction / session.tick).to_integral_value(rounding=ROUND_DOWN)))
+
+
+def request(
+    session: HarnessSession,
+    side: OrderSide,
+    order_type: OrderType = OrderType.LIMIT,
+    *,
+    price: Decimal | None = None,
+    stop_price: Decimal | None = None,
+    quantity: Decimal | None = None,
+    tif: TimeInForce = TimeInForce.GTC,
+    client_order_id: str | None = None,
+) -> OrderRequest:
+    return OrderRequest(
+        client_order_id=client_order_id or new_id(),
+        symbol=session.symbol,
+        side=side,
+        order_type=order_type,
+        quantity=quantity if quantity is not None else session.quantity,
+        price=price,
+        stop_price=stop_price,
+        time_in_force=tif,
+    )
+
+
+def half_quantity(session: HarnessSession, instrument: Instrument) -> Decimal:
+    return instrument.round_quantity(session.quantity / 2)
+
+
+async def wait_for(
+    condition: Callable[[], bool],
+    *,
+    timeout: float = 10.0,
+    what: str = "condition",
+    nudge: Callable[[], Any] | None = None,
+) -> None:
+    """Poll ``condition`` until true; ``nudge`` (awaited every 0.5 s) lets lazy adapters catch up."""
+    deadline = anyio.current_time() + timeout
+    last_nudge = anyio.current_time()
+    while not condition():
+        now = anyio.current_time()
+        if now > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        if nudge is not None and now - last_nudge >= 0.5:
+            last_nudge = now
+            await nudge()
+        await anyio.sleep(0.01)
+
+
+def fills_match_trades(fills: list[Fill], trades: list[LedgerTrade]) -> bool:
+    """Each venue trade appears exactly once among the fills, with the same numbers."""
+
+    def key(
+        trade_id: str, qty: Decimal, price: Decimal, fee: Decimal
+    ) -> tuple[str, Decimal, Decimal, Decimal]:
+        return (trade_id, qty.normalize(), price.normalize(), fee.normalize())
+
+    got = sorted(key(f.trade_id, f.quantity, f.price, f.commission) for f in fills)
+    want = sorted(key(t.trade_id, t.quantity, t.price, t.commission) for t in trades)
+    return got == want
+
+
+def requires_fault(session: HarnessSession, fault: Fault) -> None:
+    import pytest
+
+    if fault not in session.control.supported_faults:
+        pytest.skip(f"the venue cannot inject {fault.value}")
+
+
+class IdleStrategy:
+    """A strategy that never decides anything: for driving an engine by hand in tests."""
+
+    status = "ACTIVE"
+    equity = Decimal(0)
+
+    def process_signal(self, symbol: str, market_data: Any) -> None:
+        return None
+
+    def on_fill(self, fill: Fill) -> None:
+        return None

@@ -1,0 +1,116 @@
+"""Lint, types, unit tests, and the conformance suite for every broker plugin (``nox``).
+
+Plugins are tested from built wheels, installed into a fresh environment the way a user gets
+them, and discovered through their entry points.  ``nox -s bench`` runs the benchmarks (not
+part of the default run).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+CORE = ROOT / "core"
+PLUGINS = {
+    path.name.removeprefix("autotrader-"): path
+    for path in sorted((ROOT / "plugins").glob("autotrader-*"))
+    if (path / "pyproject.toml").exists()
+}
+# Plugins whose conformance run is part of the default `nox` (the others still have sessions).
+CONFORMANCE = [name for name in ("paper", "binance", "oanda", "ibkr") if name in PLUGINS]
+DIST = ROOT / "build" / "dist"
+TEST_DEPS = ["pytest>=8.2", "pytest-timeout>=2.3", "hypothesis>=6.100", "trio>=0.25", "anyio>=4.4"]
+
+nox.options.sessions = ["lint", "types", "tests", "wheels", *[f"conformance-{n}" for n in CONFORMANCE]]
+nox.options.reuse_existing_virtualenvs = False
+nox.options.error_on_missing_interpreters = True
+os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting of everything."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", "core", "tests", "noxfile.py")
+
+
+@nox.session
+def types(session: nox.Session) -> None:
+    """mypy --strict on the core and every plugin's sources."""
+    session.install("mypy>=1.11", "types-PyYAML", "pytest>=8.2", "-e", str(CORE))
+    for path in PLUGINS.values():
+        session.install("-e", str(path))
+    session.run("mypy", "core/src")
+    for path in PLUGINS.values():
+        session.run("mypy", str(path / "src"))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Core unit, property and integration tests, then each plugin's own tests."""
+    session.install(*TEST_DEPS, "-e", str(CORE))
+    for path in PLUGINS.values():
+        session.install("-e", str(path))
+    session.run("pytest", "tests", *session.posargs)
+    for path in PLUGINS.values():
+        if (path / "tests").is_dir():
+            session.run("pytest", str(path / "tests"), "--rootdir", str(path), *session.posargs)
+
+
+def _build_wheels(session: nox.Session) -> list[Path]:
+    session.install("build>=1.2")
+    DIST.mkdir(parents=True, exist_ok=True)
+    for old in DIST.glob("*"):
+        old.unlink()
+    for path in [CORE, *PLUGINS.values()]:
+        session.run(
+            "python", "-m", "build", "--wheel", "--sdist", "--outdir", str(DIST), str(path), silent=True
+        )
+    return sorted(DIST.glob("*.whl"))
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Build every wheel and sdist, install the wheels fresh, prove entry-point discovery."""
+    built = _build_wheels(session)
+    session.install(*[str(w) for w in built])
+    output = session.run("autotrader", "brokers", silent=True) or ""
+    for name in PLUGINS:
+        if name not in output:
+            session.error(f"broker {name!r} not discovered from its installed wheel:\n{output}")
+    session.log(output)
+
+
+def _conformance(session: nox.Session, name: str) -> None:
+    session.install(*TEST_DEPS)
+    core_wheel = next(DIST.glob("autotrader-*.whl"), None)
+    plugin_wheel = next(DIST.glob(f"autotrader_{name}-*.whl"), None)
+    if core_wheel is None or plugin_wheel is None:
+        _build_wheels(session)
+        core_wheel = next(DIST.glob("autotrader-*.whl"))
+        plugin_wheel = next(DIST.glob(f"autotrader_{name}-*.whl"))
+    session.install(str(core_wheel), str(plugin_wheel))
+    session.chdir(session.create_tmp())  # run from the installed wheels, not the source tree
+    session.run("autotrader", "conformance", name, *session.posargs)
+
+
+for _name in PLUGINS:
+
+    @nox.session(name=f"conformance-{_name}")
+    def _conformance_session(session: nox.Session, _plugin: str = _name) -> None:
+        """Run the conformance suite against the plugin's local venue, from built wheels."""
+        _conformance(session, _plugin)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Speed and memory benchmarks (not part of the default run)."""
+    session.install(
+        "-e", str(CORE), *[arg for p in PLUGINS.values() for arg in ("-e", str(p))], "trio", "uvloop"
+    )
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)

@@ -1,0 +1,101 @@
+"""Plugin discovery: entry points, isolation of broken plugins, the allow-list, check_pending."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+import types
+from typing import Any
+
+import pluggy
+import pytest
+
+from autotrader.adapter import Capabilities
+from autotrader.errors import PluginError
+from autotrader.hookspecs import hookimpl
+from autotrader.plugins import ALLOW_ENV, BrokerRegistry, BrokerSpec, make_plugin_manager
+
+from .scripted import ScriptedAdapter
+
+
+def _module(name: str, broker: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+
+    @hookimpl
+    def autotrader_broker() -> BrokerSpec:
+        return BrokerSpec(broker, ScriptedAdapter, Capabilities(), "1.0")
+
+    module.autotrader_broker = autotrader_broker  # type: ignore[attr-defined]
+    return module
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.modules["good_plugin"] = _module("good_plugin", "good")
+    sys.modules["other_plugin"] = _module("other_plugin", "other")
+    points = [
+        importlib.metadata.EntryPoint("good", "good_plugin", "autotrader"),
+        importlib.metadata.EntryPoint("broken", "no_such_module_anywhere", "autotrader"),
+        importlib.metadata.EntryPoint("other", "other_plugin", "autotrader"),
+    ]
+
+    def entry_points(**kw: Any) -> list[importlib.metadata.EntryPoint]:
+        return points if kw.get("group") == "autotrader" else []
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    monkeypatch.delenv(ALLOW_ENV, raising=False)
+
+
+@pytest.mark.usefixtures("fake_entry_points")
+def test_broken_plugin_is_reported_and_others_load() -> None:
+    pm, report = make_plugin_manager()
+    assert report.loaded == ("good", "other")
+    assert "ModuleNotFoundError" in report.failed["broken"]
+    assert BrokerRegistry(pm).names() == ["good", "other"]
+
+
+@pytest.mark.usefixtures("fake_entry_points")
+def test_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ALLOW_ENV, "other")
+    pm, report = make_plugin_manager()
+    assert report.loaded == ("other",) and set(report.skipped) == {"good", "broken"}
+    assert BrokerRegistry(pm).names() == ["other"]
+
+
+def test_each_manager_is_separate() -> None:
+    a, _ = make_plugin_manager(load_entry_points=False, plugins=[_module("a", "a")])
+    b, _ = make_plugin_manager(load_entry_points=False)
+    assert BrokerRegistry(a).names() == ["a"] and BrokerRegistry(b).names() == []
+
+
+def test_misspelled_hook_fails_loudly() -> None:
+    class Typo:
+        @hookimpl
+        def autotrader_pretrade_chek(self, request: Any, context: Any) -> None:
+            return None
+
+    with pytest.raises(pluggy.PluginValidationError):
+        make_plugin_manager(load_entry_points=False, plugins=[Typo()])
+
+
+def test_unknown_broker_names_the_installed_ones() -> None:
+    pm, _ = make_plugin_manager(load_entry_points=False, plugins=[_module("a", "alpha")])
+    with pytest.raises(PluginError, match="installed: alpha"):
+        BrokerRegistry(pm).get("beta")
+
+
+def test_duplicate_broker_names_refused() -> None:
+    pm, _ = make_plugin_manager(load_entry_points=False, plugins=[_module("a", "same"), _module("b", "same")])
+    with pytest.raises(PluginError, match="two plugins"):
+        BrokerRegistry(pm)
+
+
+def test_capability_names() -> None:
+    from autotrader.errors import UnknownCapability
+
+    caps = Capabilities(modify=True)
+    assert caps.has("modify") and caps.has("order_type:LIMIT") and not caps.has("order_type:STOP")
+    assert caps.has("backend:trio")
+    for bad in ("teleport", "order_type:ICEBERG", "time_in_force:GTD", "backend:curio", "colour:red"):
+        with pytest.raises(UnknownCapability):
+            caps.has(bad)
