@@ -117,7 +117,9 @@ def test_random_event_sequences_keep_oms_invariants(sequence: list[tuple[object,
             oms.apply_update(OrderUpdate(coid, status, "scripted"))
         else:
             trade, qty = event[1], event[2]
-            fill = Fill("scripted", f"t{trade}", coid, "BTCUSDT", OrderSide.BUY, Decimal(qty) / 4, Decimal(100))
+            fill = Fill(
+                "scripted", f"t{trade}", coid, "BTCUSDT", OrderSide.BUY, Decimal(qty) / 4, Decimal(100)
+            )
             if oms.apply_fill(fill):
                 applied += fill.quantity
         after = oms.get_order(coid)

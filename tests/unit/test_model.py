@@ -24,14 +24,26 @@ from autotrader.model import (
     to_decimal,
 )
 
-BTC = Instrument("BTCUSDT", "BTC", "USDT", tick_size="0.01", lot_size="0.00001", min_quantity="0.00001",
-                 max_quantity="9000", min_notional="5")
+BTC = Instrument(
+    "BTCUSDT",
+    "BTC",
+    "USDT",
+    tick_size="0.01",
+    lot_size="0.00001",
+    min_quantity="0.00001",
+    max_quantity="9000",
+    min_notional="5",
+)
 
 
 def req(**kw: object) -> OrderRequest:
     base: dict[str, object] = {
-        "client_order_id": "c1", "symbol": "BTCUSDT", "side": OrderSide.BUY,
-        "order_type": OrderType.LIMIT, "quantity": Decimal("0.1"), "price": Decimal("50000"),
+        "client_order_id": "c1",
+        "symbol": "BTCUSDT",
+        "side": OrderSide.BUY,
+        "order_type": OrderType.LIMIT,
+        "quantity": Decimal("0.1"),
+        "price": Decimal("50000"),
     }
     base.update(kw)
     return OrderRequest(**base)  # type: ignore[arg-type]
@@ -132,7 +144,7 @@ def test_fill_key_and_notional() -> None:
 
 def test_secret_never_shows() -> None:
     secret = Secret("hunter2")
-    text = f"{secret} {secret!r} {secret:>20} {[secret]} {str(secret)}"
+    text = f"{secret} {secret!r} {secret:>20} {[secret]} {secret!s}"
     assert "hunter2" not in text
     assert secret.reveal() == "hunter2"
     with pytest.raises(TypeError):

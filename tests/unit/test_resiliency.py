@@ -170,7 +170,10 @@ def test_circuit_breaker_cycle() -> None:
     now = [0.0]
     changes: list[tuple[str, str]] = []
     breaker = CircuitBreaker(
-        "b", failure_threshold=5, recovery_timeout=60, clock=lambda: now[0],
+        "b",
+        failure_threshold=5,
+        recovery_timeout=60,
+        clock=lambda: now[0],
         on_change=lambda name, old, new: changes.append((old.value, new.value)),
     )
     for _ in range(4):
@@ -195,8 +198,13 @@ def test_circuit_breaker_cycle() -> None:
     breaker.before_call()
     breaker.record_success()
     assert breaker.state is CircuitState.CLOSED
-    assert changes == [("CLOSED", "OPEN"), ("OPEN", "HALF_OPEN"), ("HALF_OPEN", "OPEN"),
-                       ("OPEN", "HALF_OPEN"), ("HALF_OPEN", "CLOSED")]
+    assert changes == [
+        ("CLOSED", "OPEN"),
+        ("OPEN", "HALF_OPEN"),
+        ("HALF_OPEN", "OPEN"),
+        ("OPEN", "HALF_OPEN"),
+        ("HALF_OPEN", "CLOSED"),
+    ]
 
 
 async def test_stats_dict_has_the_seed_keys() -> None:
@@ -206,8 +214,14 @@ async def test_stats_dict_has_the_seed_keys() -> None:
     with pytest.raises(TransientError):
         await res.submit_order(limit())
     stats = res.get_failure_stats()
-    assert set(stats) == {"circuit_state", "failure_count", "last_failure", "recent_failures_5min",
-                          "dlq_size", "total_failures"}
+    assert set(stats) == {
+        "circuit_state",
+        "failure_count",
+        "last_failure",
+        "recent_failures_5min",
+        "dlq_size",
+        "total_failures",
+    }
     assert stats["total_failures"] == 4 and stats["recent_failures_5min"] == 4 and stats["dlq_size"] == 1
 
 
