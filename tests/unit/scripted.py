@@ -150,7 +150,11 @@ class ScriptedAdapter(BrokerAdapter):
         return list(self.venue_fills.get(client_order_id, []))
 
     async def get_positions(self) -> list[Position]:
-        return []
+        position = Position(INSTRUMENT.symbol)
+        for fills in self.venue_fills.values():
+            for fill in fills:
+                position = position.apply(fill.side, fill.quantity, fill.price)
+        return [position] if position.quantity else []
 
     async def get_balances(self) -> list[Balance]:
         return [Balance("USDT", Decimal("1000000"))]

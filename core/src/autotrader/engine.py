@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
@@ -21,6 +22,7 @@ import pluggy
 
 from autotrader.adapter import BrokerAdapter, check_backend
 from autotrader.errors import AutotraderError, ConfigError, InvalidOrder, RiskRejected
+from autotrader.journal import Journal, JournalPlugin, open_journal
 from autotrader.model import (
     ZERO,
     Balance,
@@ -37,6 +39,7 @@ from autotrader.model import (
 )
 from autotrader.oms import OrderManager
 from autotrader.plugins import make_plugin_manager
+from autotrader.recovery import RecoveryReport, reconcile_with_venue, restore_from_journal
 from autotrader.resiliency import ResiliencyManager
 from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState
 
@@ -122,6 +125,7 @@ class ExecutionEngine:
         plugins: Iterable[object] = (),
         plugin_manager: pluggy.PluginManager | None = None,
         load_entry_points: bool = False,
+        journal: Journal | str | Path | None = None,
     ) -> None:
         self.strategy = strategy
         self.adapter = adapter
@@ -133,6 +137,10 @@ class ExecutionEngine:
             plugin_manager.register(BuiltinRiskChecks(), name="autotrader-builtin-risk")
         for plugin in plugins:
             plugin_manager.register(plugin)
+        self.journal: Journal | None = None
+        if journal is not None:
+            self.journal = journal if not isinstance(journal, str | Path) else open_journal(journal)
+            plugin_manager.register(JournalPlugin(self.journal))
         plugin_manager.check_pending()
         self.hook = plugin_manager.hook
         cfg = self.config
@@ -188,6 +196,17 @@ class ExecutionEngine:
         self._started_at = time.time()
         self.hook.autotrader_engine_started(engine=self)
         return self.connected
+
+    async def resume(self) -> RecoveryReport:
+        """Rebuild the OMS from the journal, connect, and reconcile with the venue (``--resume``)."""
+        if self.journal is None:
+            raise ConfigError("journal", "resume needs a journal")
+        report = restore_from_journal(self.journal, self.oms, self.resiliency)
+        if not self.connected:
+            await self.connect()
+        report = await reconcile_with_venue(self.oms, base=report)
+        log.warning("recovery: %s", report)
+        return report
 
     async def disconnect(self) -> None:
         self.running = False

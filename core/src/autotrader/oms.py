@@ -254,8 +254,24 @@ class OrderManager:
     async def send(self, client_order_id: str) -> Order:
         """Send a tracked PENDING order."""
         tracked = self._require(client_order_id)
+        if tracked.order.status is not OrderStatus.PENDING:
+            raise InvalidOrder(
+                "client_order_id", f"{client_order_id} is {tracked.order.status.value}, not PENDING"
+            )
+        return await self._dispatch(tracked)
+
+    async def resend_absent(self, client_order_id: str) -> Order:
+        """Send an order the venue has twice confirmed it never received (recovery only)."""
+        tracked = self._require(client_order_id)
+        if tracked.order.status not in (OrderStatus.PENDING, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
+            raise InvalidOrder("client_order_id", f"{client_order_id} is {tracked.order.status.value}")
+        return await self._dispatch(tracked)
+
+    async def _dispatch(self, tracked: _Tracked) -> Order:
+        client_order_id = tracked.order.client_order_id
         request = tracked.order.to_request()
-        self._replace(tracked, {"status": OrderStatus.SUBMITTED})
+        if tracked.order.status is not OrderStatus.SUBMITTED:
+            self._replace(tracked, {"status": OrderStatus.SUBMITTED})
         tracked.sent_at = self._monotonic()
         self._counts["total_orders"] += 1
         try:
@@ -364,18 +380,24 @@ class OrderManager:
             if absent_status is not None:
                 self._set_status(tracked, absent_status, "the venue has no such order")
             return tracked.order
-        self.apply_update(
-            OrderUpdate(
-                client_order_id=client_order_id,
-                status=venue_order.status,
-                venue=self.adapter.name,
-                venue_order_id=venue_order.venue_order_id,
-                filled_quantity=venue_order.filled_quantity,
-                reason=venue_order.reason,
-            )
+        return await self.apply_venue_order(venue_order)
+
+    async def apply_venue_order(self, venue_order: Order) -> Order:
+        """Apply the venue's view of an order we track, pulling any fills we have not seen."""
+        tracked = self._require(venue_order.client_order_id)
+        if tracked.order.status is OrderStatus.PENDING:  # the venue has it, so it was sent
+            self._replace(tracked, {"status": OrderStatus.SUBMITTED})
+        changes = OrderUpdate(
+            client_order_id=venue_order.client_order_id,
+            status=venue_order.status,
+            venue=self.adapter.name,
+            venue_order_id=venue_order.venue_order_id,
+            filled_quantity=venue_order.filled_quantity,
+            reason=venue_order.reason,
         )
         if venue_order.filled_quantity > tracked.order.filled_quantity:
-            await self._catch_up_fills(client_order_id)
+            await self._catch_up_fills(venue_order.client_order_id)
+        self.apply_update(changes)
         return tracked.order
 
     async def reconcile_unknown(self) -> list[Order]:
@@ -475,6 +497,10 @@ class OrderManager:
             raise OrderNotFound(f"the OMS has no order {client_order_id!r}")
         return tracked
 
+    def apply_update_status(self, client_order_id: str, status: OrderStatus, reason: str) -> Order:
+        """Set a status the core itself established (e.g. reconciliation found no such order)."""
+        return self._set_status(self._require(client_order_id), status, reason)
+
     def _set_status(self, tracked: _Tracked, status: OrderStatus, reason: str | None) -> Order:
         if status is tracked.order.status or not can_transition(tracked.order.status, status):
             return tracked.order
@@ -527,13 +553,33 @@ class OrderManager:
         if self._hook is not None:
             self._hook.autotrader_oms_anomaly(kind=kind, detail=detail)
 
-    def restore(self, orders: Iterable[Order], positions: Iterable[Position] = ()) -> None:
-        """Load orders and positions recovered from a journal (no events, no hooks)."""
+    def restore(self, orders: Iterable[Order], fills: Iterable[Fill] = ()) -> None:
+        """Load orders and their fills recovered from a journal (no events, no hooks).
+
+        Positions are rebuilt from the fills, and each fill's key is remembered so that the venue
+        repeating it after a restart does not count it twice.
+        """
         for order in orders:
             tracked = _Tracked(order)
             if order.status.is_terminal:
                 self._completed[order.client_order_id] = tracked
             else:
                 self._active[order.client_order_id] = tracked
-        for position in positions:
-            self.positions.restore(position)
+        for fill in fills:
+            owner = self._find(fill.client_order_id)
+            if owner is not None:
+                owner.fill_keys.add(fill.key)
+            self._fills.append(fill)
+            self._counts["total_fills"] += 1
+            self.total_filled_notional += fill.notional
+            self.total_commission += fill.commission
+            self.positions.apply(fill)
+
+    def adopt(self, order: Order) -> Order:
+        """Take over an order the venue has and the OMS did not know (found by reconciliation)."""
+        if self._find(order.client_order_id) is not None:
+            raise InvalidOrder("client_order_id", f"{order.client_order_id!r} is already tracked")
+        tracked = _Tracked(order)
+        (self._completed if order.status.is_terminal else self._active)[order.client_order_id] = tracked
+        self._notify(order, None)
+        return order

@@ -1,0 +1,153 @@
+"""The journal: durable appends, schema versioning, intent-before-send, recovery and reconciliation."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autotrader.engine import ExecutionConfig, ExecutionEngine
+from autotrader.journal import SCHEMA_VERSION, SqliteJournal, load_state, open_journal
+from autotrader.model import OrderRequest, OrderSide, OrderStatus, OrderType
+from autotrader.risk import RiskLimits
+from autotrader.testing.support import IdleStrategy
+
+from .scripted import ScriptedAdapter
+
+pytestmark = pytest.mark.anyio
+D = Decimal
+
+
+def make_engine(path: Path, adapter: ScriptedAdapter | None = None) -> ExecutionEngine:
+    config = ExecutionConfig(initial_backoff=0.001, risk=RiskLimits(price_band_pct=None))
+    return ExecutionEngine(IdleStrategy(), adapter or ScriptedAdapter(), config, journal=path)
+
+
+def market(engine: ExecutionEngine, qty: str = "1") -> OrderRequest:
+    return OrderRequest(engine.oms.new_client_order_id(), "BTCUSDT", OrderSide.BUY, OrderType.MARKET, D(qty))
+
+
+def test_schema_is_versioned_and_reopens(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    assert journal.schema_version == SCHEMA_VERSION
+    journal.append("order", {"x": "1"}, "c1")
+    journal.close()
+    again = open_journal(f"sqlite:///{tmp_path / 'j.sqlite'}")
+    assert [(r.kind, r.client_order_id, r.payload) for r in again.records()] == [("order", "c1", {"x": "1"})]
+    mode = sqlite3.connect(tmp_path / "j.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "j.sqlite")
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(RuntimeError, match="newer"):
+        SqliteJournal(tmp_path / "j.sqlite")
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="mysql"):
+        open_journal("mysql://localhost/x")
+
+
+async def test_intent_is_durable_before_the_send(tmp_path: Path) -> None:
+    adapter = ScriptedAdapter()
+    engine = make_engine(tmp_path / "j.sqlite", adapter)
+    seen_at_send: list[list[str]] = []
+    original = adapter.submit_order
+
+    async def spy(request: OrderRequest) -> Any:
+        # Read the journal file with a separate connection: what a restarted process would see.
+        other = SqliteJournal(tmp_path / "j.sqlite")
+        seen_at_send.append([r.payload["status"] for r in other.records(kinds=("order",))])
+        other.close()
+        return await original(request)
+
+    adapter.submit_order = spy  # type: ignore[method-assign]
+    await engine.connect()
+    await engine.submit(market(engine))
+    assert seen_at_send == [["PENDING", "SUBMITTED"]]
+    state = load_state(engine.journal)  # type: ignore[arg-type]
+    (order,) = state.orders.values()
+    assert order.status is OrderStatus.FILLED
+    assert state.positions["BTCUSDT"].quantity == D(1)
+    assert [f.trade_id for f in state.fills] == ["t1"]
+
+
+async def test_resume_sends_an_intent_the_venue_never_got(tmp_path: Path) -> None:
+    venue = ScriptedAdapter()
+    first = make_engine(tmp_path / "j.sqlite", venue)
+    await first.connect()
+    request = market(first)
+    first.oms.track(request)  # the intent is journaled ... and the process dies before the send
+    assert venue.venue == {}
+
+    second = make_engine(tmp_path / "j.sqlite", venue)
+    report = await second.resume()
+    assert report.resent == (request.client_order_id,)
+    assert list(venue.venue) == [request.client_order_id] and venue.submit_calls == 1
+    assert second.oms.get_order(request.client_order_id).status is OrderStatus.FILLED  # type: ignore[union-attr]
+
+
+async def test_resume_after_send_before_ack_reconciles_without_resending(tmp_path: Path) -> None:
+    venue = ScriptedAdapter()
+    first = make_engine(tmp_path / "j.sqlite", venue)
+    await first.connect()
+    request = market(first, "2")
+    first.oms.track(request)
+    venue._listeners.clear()  # the first process is dead: nobody hears the venue
+    await venue.submit_order(request)  # reached the venue and filled; we died before hearing back
+
+    second = make_engine(tmp_path / "j.sqlite", venue)
+    report = await second.resume()
+    assert report.resent == () and venue.submit_calls == 1
+    order = second.oms.get_order(request.client_order_id)
+    assert order is not None and order.status is OrderStatus.FILLED and order.filled_quantity == D(2)
+    assert report.new_fills == 1
+    assert second.oms.positions.quantity("BTCUSDT") == D(2)
+
+
+async def test_resume_adopts_venue_orders_the_journal_lacks(tmp_path: Path) -> None:
+    venue = ScriptedAdapter()
+    stranger = OrderRequest("manual-1", "BTCUSDT", OrderSide.SELL, OrderType.LIMIT, D(1), price=D(200))
+    await venue.submit_order(stranger)
+    engine = make_engine(tmp_path / "j.sqlite", venue)
+    report = await engine.resume()
+    assert report.adopted == ("manual-1",)
+    assert engine.oms.get_order("manual-1").status is OrderStatus.ACCEPTED  # type: ignore[union-attr]
+
+
+async def test_restart_does_not_double_count_a_repeated_fill(tmp_path: Path) -> None:
+    venue = ScriptedAdapter()
+    first = make_engine(tmp_path / "j.sqlite", venue)
+    await first.connect()
+    request = OrderRequest(
+        first.oms.new_client_order_id(), "BTCUSDT", OrderSide.BUY, OrderType.LIMIT, D(2), price=D(99)
+    )
+    await first.submit(request)
+    venue._listeners.clear()
+    fill = venue.fill(request.client_order_id, D(1), D(99))
+
+    second = make_engine(tmp_path / "j.sqlite", venue)
+    await second.resume()
+    second.oms.on_event(fill)  # the venue replays it after the reconnect
+    order = second.oms.get_order(request.client_order_id)
+    assert order is not None and order.filled_quantity == D(1)
+    assert second.oms.positions.quantity("BTCUSDT") == D(1)
+
+
+async def test_dead_letters_survive_a_restart(tmp_path: Path) -> None:
+    from autotrader.errors import TransientError
+
+    venue = ScriptedAdapter()
+    first = make_engine(tmp_path / "j.sqlite", venue)
+    await first.connect()
+    venue.submit_script.extend([TransientError("503")] * 4)
+    await first.submit(market(first))
+    second = make_engine(tmp_path / "j.sqlite", venue)
+    await second.resume()
+    assert len(second.resiliency.dead_letters) == 1
