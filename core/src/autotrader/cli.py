@@ -213,7 +213,7 @@ async def _run(
     )
     source = _source(data, symbol, max_bars)
     stop = anyio.Event()
-    total = len(source) if hasattr(source, "__len__") else None
+    total = getattr(source, "length", None)
     with Progress(
         TextColumn("[bold]replaying"),
         BarColumn(),

@@ -93,6 +93,9 @@ class ExecutionConfig:
     risk: RiskLimits = attrs.field(factory=RiskLimits, converter=_limits)
     client_order_id_prefix: str = "at"
     max_completed_orders: int = 10_000
+    hold_while_working: bool = True
+    """Ignore a decision that opens exposure while an order on that symbol is still working, so
+    a strategy that decides from its position does not enter twice before the first order fills."""
 
     def __attrs_post_init__(self) -> None:
         if self.cycle_time_ms < 0:
@@ -417,6 +420,13 @@ class ExecutionEngine:
             signal.setdefault("position", self.oms.positions.quantity(symbol))
             decision = self.strategy.process_signal(symbol, signal)
             if decision is None or str(decision.action).upper() == "HOLD":
+                continue
+            if (
+                self.config.hold_while_working
+                and str(decision.action).upper() not in ("CLOSE", "FLAT", "EXIT")
+                and self.oms.get_active_orders(symbol)
+            ):
+                log.debug("decision for %s held: an order is still working", symbol)
                 continue
             try:
                 order = await self.execute_decision(decision)
