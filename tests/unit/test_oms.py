@@ -204,3 +204,18 @@ async def test_update_for_unknown_order_is_an_anomaly() -> None:
     oms, _ = make()
     assert oms.apply_update(OrderUpdate("ghost", OrderStatus.FILLED, "scripted")) is None
     assert oms.anomalies[-1][0] == "unknown_order"
+
+
+async def test_fills_the_stream_lost_are_pulled_by_the_monitor() -> None:
+    oms, adapter = make()
+    await oms.submit_order(limit("c1", "2"))
+    adapter._listeners.clear()  # the stream loses everything from here
+    adapter.fill("c1", D(2), D(100))
+    oms.apply_update(OrderUpdate("c1", OrderStatus.FILLED, "scripted", filled_quantity=D(2)))
+    order = oms.get_order("c1")
+    assert order is not None and order.status is OrderStatus.FILLED and order.filled_quantity == 0
+    assert await oms.catch_up_missing_fills() == ["c1"]
+    order = oms.get_order("c1")
+    assert order is not None and order.filled_quantity == D(2)
+    assert oms.positions.quantity("BTCUSDT") == D(2)
+    assert await oms.catch_up_missing_fills() == []

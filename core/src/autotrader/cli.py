@@ -27,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def main() -> None:
@@ -197,6 +197,8 @@ async def _run(
     from autotrader.plugins import BrokerRegistry
     from autotrader.runner import replay
 
+    strategy = _load_strategy(strategy_spec, config, initial_balance)  # bad config fails before connecting
+    source = _source(data, symbol, max_bars)
     spec = BrokerRegistry.discover().get(broker)
     settings: dict[str, Any] = {}
     if broker == "paper":
@@ -207,11 +209,9 @@ async def _run(
             **paper_settings,
         }
     adapter = spec.factory(**settings)
-    strategy = _load_strategy(strategy_spec, config, initial_balance)
     engine = ExecutionEngine(
         strategy, adapter, ExecutionConfig(cycle_time_ms=0, enable_paper_trading=broker == "paper")
     )
-    source = _source(data, symbol, max_bars)
     stop = anyio.Event()
     total = getattr(source, "length", None)
     with Progress(

@@ -469,6 +469,34 @@ class ExecutionEngine:
         if self.config.enable_resiliency:
             tg.start_soon(self.resiliency.monitor_health)
 
+    async def wind_down(self, *, close_positions: bool = True) -> KillReport:
+        """Cancel every open order and, if asked, close every position with market orders.
+
+        The closing orders bypass the pre-trade checks (they only reduce exposure) but are
+        still validated and journaled like any other order.
+        """
+        cancelled = [
+            o.client_order_id for o in await self.oms.cancel_all() if o.status is OrderStatus.CANCELLED
+        ]
+        errors: list[str] = []
+        closing: list[Order] = []
+        if close_positions:
+            for symbol, position in self.oms.positions.open().items():
+                request = OrderRequest(
+                    client_order_id=self.oms.new_client_order_id(),
+                    symbol=symbol,
+                    side=OrderSide.SELL if position.quantity > 0 else OrderSide.BUY,
+                    order_type=OrderType.MARKET,
+                    quantity=abs(position.quantity),
+                    reduce_only=True,
+                )
+                try:
+                    closing.append(await self.submit(request, check=False))
+                except AutotraderError as exc:
+                    errors.append(f"close {symbol}: {exc}")
+                    log.error("could not close %s: %s", symbol, exc)
+        return KillReport(cancelled, closing, errors)
+
     # ------------------------------------------------------------------ status
     def get_status(self) -> dict[str, Any]:
         """The seed's status dict, plus trading state and positions."""
@@ -509,25 +537,6 @@ class KillSwitch:
         engine.running = False
         engine.set_trading_state(TradingState.HALTED, reason)
         engine.hook.autotrader_kill_switch(engine=engine, reason=reason, close_positions=close_positions)
-        errors: list[str] = []
-        cancelled = [
-            o.client_order_id for o in await engine.oms.cancel_all() if o.status is OrderStatus.CANCELLED
-        ]
-        flatten: list[Order] = []
-        if close_positions:
-            for symbol, position in engine.oms.positions.open().items():
-                request = OrderRequest(
-                    client_order_id=engine.oms.new_client_order_id(),
-                    symbol=symbol,
-                    side=OrderSide.SELL if position.quantity > 0 else OrderSide.BUY,
-                    order_type=OrderType.MARKET,
-                    quantity=abs(position.quantity),
-                    reduce_only=True,
-                )
-                try:
-                    flatten.append(await engine.submit(request, check=False))
-                except AutotraderError as exc:
-                    errors.append(f"flatten {symbol}: {exc}")
-                    log.error("kill switch could not flatten %s: %s", symbol, exc)
+        report = await engine.wind_down(close_positions=close_positions)
         await engine.disconnect()
-        return KillReport(cancelled, flatten, errors)
+        return report

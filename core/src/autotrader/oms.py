@@ -107,6 +107,8 @@ class OrderManager:
         self._latency_sum = 0.0
         self._latency_count = 0
         self.anomalies: collections.deque[tuple[str, str]] = collections.deque(maxlen=1_000)
+        self._fills_behind: dict[str, Decimal] = {}
+        """Orders whose venue-reported filled quantity is ahead of the fills we hold."""
         if listen:
             adapter.add_listener(self.on_event)
 
@@ -173,6 +175,8 @@ class OrderManager:
             value = getattr(update, name)
             if value is not None and value != getattr(order, name):
                 changes[name] = value
+        if update.filled_quantity is not None and update.filled_quantity > order.filled_quantity:
+            self._fills_behind[order.client_order_id] = update.filled_quantity
         if update.status is not order.status:
             if can_transition(order.status, update.status):
                 changes["status"] = update.status
@@ -208,6 +212,9 @@ class OrderManager:
             )
             return False
         tracked.fill_keys.add(key)
+        behind = self._fills_behind.get(order.client_order_id)
+        if behind is not None and filled >= behind:
+            del self._fills_behind[order.client_order_id]
         previous_avg = order.average_fill_price or ZERO
         average = (previous_avg * order.filled_quantity + fill.price * fill.quantity) / filled
         changes: dict[str, Any] = {
@@ -447,12 +454,27 @@ class OrderManager:
                 log.warning("timeout cancel of %s failed: %s", coid, exc)
         return expired
 
+    async def catch_up_missing_fills(self) -> list[str]:
+        """Pull the fills of orders the venue says are filled further than the fills we hold."""
+        caught = []
+        for coid in list(self._fills_behind):
+            try:
+                await self._catch_up_fills(coid)
+            except Exception as exc:
+                log.warning("could not fetch the missing fills of %s: %s", coid, exc)
+                continue
+            caught.append(coid)
+            self._fills_behind.pop(coid, None)
+        return caught
+
     async def monitor_orders(self) -> None:
-        """Every ``check_interval`` seconds: cancel stale orders, resolve UNKNOWN ones."""
+        """Every ``check_interval`` seconds: cancel stale orders, resolve UNKNOWN ones, pull
+        fills the stream failed to deliver."""
         while True:
             await anyio.sleep(self.check_interval)
             await self.check_timeouts()
             await self.reconcile_unknown()
+            await self.catch_up_missing_fills()
 
     # ------------------------------------------------------------------ seed status
     def get_metrics(self) -> dict[str, Any]:

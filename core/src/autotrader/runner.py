@@ -113,9 +113,12 @@ async def replay(
             await anyio.lowlevel.checkpoint()
     finally:
         engine.running = False
-    if interrupted or flatten_at_end:
-        reason = "interrupted by the user" if interrupted else "end of the replay"
-        kill_report = await KillSwitch(engine).activate(close_positions=True, reason=reason)
+    if interrupted:
+        kill_report = await KillSwitch(engine).activate(
+            close_positions=True, reason="interrupted by the user"
+        )
+    elif flatten_at_end:
+        kill_report = await engine.wind_down(close_positions=True)
     status = engine.get_status()
     metrics = status["oms"]
     positions = engine.oms.positions

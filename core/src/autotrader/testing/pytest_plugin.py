@@ -52,7 +52,7 @@ def _broker_spec(config: pytest.Config) -> Any:
     from autotrader.plugins import BrokerRegistry
 
     name = config.getoption(OPTION)
-    return BrokerRegistry.discover().get(name)
+    return BrokerRegistry.discover(allow=[name]).get(name)
 
 
 def _in_suite(item: pytest.Item) -> bool:

@@ -18,7 +18,7 @@ def autotrader_spec(pytestconfig: pytest.Config) -> BrokerSpec:
     name = pytestconfig.getoption(OPTION)
     if not name:
         pytest.skip(f"run the conformance suite with {OPTION} NAME")
-    spec = BrokerRegistry.discover().get(name)
+    spec = BrokerRegistry.discover(allow=[name]).get(name)  # load only the plugin under test
     if spec.harness is None:
         raise pytest.UsageError(f"the {name!r} plugin ships no VenueHarness")
     return spec

@@ -8,7 +8,7 @@ import pytest
 
 from autotrader.model import OrderSide, OrderStatus, OrderType, TimeInForce
 from autotrader.oms import OrderManager
-from autotrader.testing.harness import HarnessSession
+from autotrader.testing.harness import HarnessSession, LedgerTrade
 from autotrader.testing.support import away, fills_match_trades, half_quantity, request, ticks_for, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +21,7 @@ def status(oms: OrderManager, coid: str) -> OrderStatus | None:
     return order.status if order is not None else None
 
 
-async def _trades_of(session: HarnessSession, coid: str) -> list[object]:
+async def _trades_of(session: HarnessSession, coid: str) -> list[LedgerTrade]:
     return [t for t in await session.control.trades() if t.client_order_id == coid]
 
 
@@ -37,6 +37,7 @@ async def test_stop_order_triggers_on_the_cross(
     await s.control.set_price(s.symbol, away(s, 20))
     await wait_for(lambda: status(oms, req.client_order_id) is OrderStatus.FILLED, what="stop filled")
     fills = oms.get_fills(client_order_id=req.client_order_id)
+    assert fills_match_trades(fills, await _trades_of(s, req.client_order_id))
     assert sum(f.quantity for f in fills) == req.quantity
 
 
@@ -51,7 +52,10 @@ async def test_stop_limit_triggers_and_respects_its_limit(
     assert order.status is OrderStatus.ACCEPTED, order.reason
     await s.control.set_price(s.symbol, away(s, 12))
     await wait_for(lambda: status(oms, req.client_order_id) is OrderStatus.FILLED, what="stop-limit filled")
-    assert all(f.price <= limit_price for f in oms.get_fills(client_order_id=req.client_order_id))
+    fills = oms.get_fills(client_order_id=req.client_order_id)
+    assert fills_match_trades(fills, await _trades_of(s, req.client_order_id))
+    assert sum(f.quantity for f in fills) == req.quantity
+    assert all(f.price <= limit_price for f in fills)
 
 
 @pytest.mark.requires("time_in_force:IOC")
@@ -60,6 +64,9 @@ async def test_ioc_marketable_fills(autotrader_session: HarnessSession, autotrad
     req = request(s, OrderSide.BUY, price=away(s, 5), tif=TimeInForce.IOC)
     await oms.submit_order(req)
     await wait_for(lambda: status(oms, req.client_order_id) is OrderStatus.FILLED, what="IOC filled")
+    fills = oms.get_fills(client_order_id=req.client_order_id)
+    assert fills_match_trades(fills, await _trades_of(s, req.client_order_id))
+    assert sum(f.quantity for f in fills) == req.quantity
 
 
 @pytest.mark.requires("time_in_force:IOC")
@@ -118,7 +125,7 @@ async def test_partial_fill_then_the_rest(
     await wait_for(lambda: status(oms, req.client_order_id) is OrderStatus.FILLED, what="rest filled")
     trades = await _trades_of(s, req.client_order_id)
     assert len(trades) >= 2
-    assert fills_match_trades(oms.get_fills(client_order_id=req.client_order_id), trades)  # type: ignore[arg-type]
+    assert fills_match_trades(oms.get_fills(client_order_id=req.client_order_id), trades)
 
 
 @pytest.mark.requires("partial_fills", "order_type:MARKET")

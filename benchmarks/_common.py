@@ -1,0 +1,51 @@
+"""Shared helpers for the benchmarks: timing, resident memory, and the results table."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+RESULTS_FILE = os.environ.get("AUTOTRADER_BENCH_RESULTS")
+
+
+def rss_mib() -> float:
+    """Current resident set size (Linux /proc), in MiB."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def best_of(repeats: int, fn: Callable[[], float]) -> float:
+    return min(fn() for _ in range(repeats))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+def report(figure: str, value: float, unit: str, target: str, passed: bool | None) -> None:
+    """Print one row and append it to the results file (read by benchmarks/run.py)."""
+    verdict = "n/a" if passed is None else ("PASS" if passed else "FAIL")
+    print(f"{figure:<58} {value:>14,.3f} {unit:<10} {target:<28} {verdict}")
+    if RESULTS_FILE:
+        with open(RESULTS_FILE, "a") as out:
+            out.write(json.dumps({"figure": figure, "value": value, "unit": unit, "target": target,
+                                  "verdict": verdict}) + "\n")
+
+
+def now() -> float:
+    return time.perf_counter()
+
+
+def header(title: str) -> None:
+    print(f"\n== {title} ({sys.implementation.name} {sys.version.split()[0]})")
+
+
+def unused(*_: Any) -> None:
+    return None

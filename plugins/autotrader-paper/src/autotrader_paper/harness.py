@@ -1,0 +1,39 @@
+"""The paper plugin's VenueHarness: an exact, zero-latency venue for the conformance suite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+
+from autotrader.testing.harness import HarnessSession
+from autotrader_paper.adapter import PaperTradingAdapter
+from autotrader_paper.control import PaperVenueControl
+
+__all__ = ["harness"]
+
+
+@asynccontextmanager
+async def harness() -> AsyncIterator[HarnessSession]:
+    adapter = PaperTradingAdapter(
+        initial_balance=Decimal(1_000_000),
+        latency_ms=(0, 0),
+        slippage_bps=Decimal(0),
+        commission_bps=Decimal(10),
+        fill_probability=1.0,
+        seed=1,
+        reconnect_delay=0.1,
+    )
+    await adapter.connect()
+    try:
+        yield HarnessSession(
+            adapter=adapter,
+            control=PaperVenueControl(adapter),
+            symbol="BTCUSDT",
+            price=Decimal("50000"),
+            quantity=Decimal("0.01"),
+            tick=Decimal("0.01"),
+            request_timeout=1.0,
+        )
+    finally:
+        await adapter.disconnect()

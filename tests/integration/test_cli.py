@@ -1,0 +1,67 @@
+"""The `autotrader` command as a user runs it: brokers, run (the main job), config errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def autotrader(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autotrader", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=ENV,
+    )
+
+
+def test_brokers_lists_the_paper_plugin() -> None:
+    result = autotrader("brokers")
+    assert result.returncode == 0, result.stderr
+    assert "paper" in result.stdout and "order_type:STOP_LIMIT" in result.stdout
+
+
+def test_run_replays_bundled_data_and_summarises() -> None:
+    result = autotrader("run", "--max-bars", "800", "--json", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["bars replayed"] == "800"
+    assert int(summary["orders"]) > 0 and int(summary["fills"]) > 0
+    assert summary["status"]["positions"] == {}  # flattened at the end
+    assert summary["status"]["trading_state"] == "ACTIVE"
+
+
+def test_run_table_output() -> None:
+    result = autotrader("run", "--max-bars", "200", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    for label in ("orders", "fills", "fill rate", "net P&L", "fees", "max drawdown"):
+        assert label in result.stdout
+
+
+def test_bad_strategy_config_names_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("position_sizing:\n  base_size_pct: 7\n")
+    result = autotrader("run", "--config", str(bad), "--max-bars", "10", "--no-progress")
+    assert result.returncode != 0
+    assert "position_sizing.base_size_pct" in result.stderr
+
+
+def test_unknown_broker_says_what_is_installed() -> None:
+    result = autotrader("run", "--broker", "nosuch", "--max-bars", "10", "--no-progress")
+    assert result.returncode != 0
+    assert "installed:" in result.stderr and "paper" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["conformance", "--help"]])
+def test_help(args: list[str]) -> None:
+    assert autotrader(*args).returncode == 0
