@@ -9,6 +9,7 @@ summary.  Without the option it does nothing, so it is safe to have installed ev
 from __future__ import annotations
 
 import collections
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -59,31 +60,40 @@ def _in_suite(item: pytest.Item) -> bool:
     return SUITE_DIR in Path(str(item.path)).parents
 
 
+def _defined_in_suite(obj: object) -> bool:
+    try:
+        source = inspect.getsourcefile(obj)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return source is not None and Path(source).resolve().is_relative_to(SUITE_DIR.resolve())
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    """Guard: a plugin's conftest may not swap the suite's test functions."""
+    """Guard: the suite runs as shipped -- its tests, its fixtures, and no skip/xfail added."""
     if not config.getoption(OPTION):
         return
     for item in items:
         if not _in_suite(item) or not isinstance(item, pytest.Function):
             continue
-        module = item.module
-        original = getattr(module, item.originalname, None) if module is not None else None
-        if original is None or getattr(original, "__code__", None) is not getattr(
-            item.function, "__code__", None
-        ):
+        if not _defined_in_suite(item.function):
             raise pytest.UsageError(
                 f"conformance test {item.nodeid} was replaced: the suite must run as shipped"
             )
         for name, defs in item._fixtureinfo.name2fixturedefs.items():
-            if name.startswith("autotrader_") and defs:
-                where = getattr(defs[-1].func, "__module__", "")
-                if not where.startswith("autotrader.testing"):
-                    raise pytest.UsageError(
-                        f"fixture {name!r} used by {item.nodeid} is overridden in {where}: "
-                        "the conformance suite's fixtures may not be replaced"
-                    )
+            if name.startswith("autotrader_") and defs and not _defined_in_suite(defs[-1].func):
+                raise pytest.UsageError(
+                    f"fixture {name!r} used by {item.nodeid} is overridden: "
+                    "the conformance suite's fixtures may not be replaced"
+                )
+        for mark in ("skip", "skipif", "xfail"):
+            if item.get_closest_marker(mark) is not None:
+                raise pytest.UsageError(
+                    f"conformance test {item.nodeid} was marked {mark} from outside the suite; "
+                    "declare missing capabilities instead"
+                )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
+
 import pytest
 
 SUITE_FIXTURES = ("autotrader_spec", "autotrader_session", "autotrader_oms")
+SUITE_DIR = Path(__file__).resolve().parent
 
 
 def test_suite_fixtures_are_not_overridden(request: pytest.FixtureRequest) -> None:
@@ -12,5 +16,5 @@ def test_suite_fixtures_are_not_overridden(request: pytest.FixtureRequest) -> No
     for name in SUITE_FIXTURES:
         definitions = manager.getfixturedefs(name, request.node)
         assert definitions, f"fixture {name} is missing"
-        module = getattr(definitions[-1].func, "__module__", "")
-        assert module.startswith("autotrader.testing.suite"), f"fixture {name} is overridden by {module}"
+        source = Path(inspect.getsourcefile(definitions[-1].func) or "").resolve()
+        assert source.parent == SUITE_DIR, f"fixture {name} is overridden by {source}"
