@@ -243,3 +243,14 @@ async def test_connection_pool_fails_over_queries() -> None:
     assert order is not None and order.client_order_id == "only-on-second"
     await first.disconnect()
     assert pool.get().adapter is second
+
+
+async def test_backoff_follows_the_exponential_schedule() -> None:
+    adapter = ScriptedAdapter()
+    adapter.submit_script.extend([TransientError("x")] * 3)
+    res = ResiliencyManager(adapter, initial_backoff=0.05, backoff_multiplier=2.0)
+    started = anyio.current_time()
+    outcome = await res.submit_order(limit())
+    elapsed = anyio.current_time() - started
+    assert outcome.attempts == 4
+    assert 0.35 <= elapsed < 1.0  # 0.05 + 0.1 + 0.2, no jitter by default

@@ -38,7 +38,7 @@ from autotrader.model import (
     decimal_from_user,
 )
 from autotrader.oms import OrderManager
-from autotrader.plugins import make_plugin_manager
+from autotrader.plugins import live_hook, make_plugin_manager
 from autotrader.recovery import RecoveryReport, reconcile_with_venue, restore_from_journal
 from autotrader.resiliency import ResiliencyManager
 from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState
@@ -172,6 +172,7 @@ class ExecutionEngine:
             id_factory=ClientOrderIdFactory(cfg.client_order_id_prefix),
         )
         self.oms.on_fill(self._on_fill)
+        self._hook_decision = live_hook(self.hook, "autotrader_decision")
         self.trading_state = TradingState.ACTIVE
         self.connected = False
         self.running = False
@@ -389,10 +390,12 @@ class ExecutionEngine:
         """
         request = self.build_request(decision)
         if request is None:
-            self.hook.autotrader_decision(decision=decision, order=None)
+            if self._hook_decision is not None:
+                self._hook_decision(decision=decision, order=None)
             return None
         order = await self.submit(request)
-        self.hook.autotrader_decision(decision=decision, order=order)
+        if self._hook_decision is not None:
+            self._hook_decision(decision=decision, order=order)
         for callback in self._decision_subscribers:
             try:
                 callback(decision, order)

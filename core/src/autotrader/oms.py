@@ -39,6 +39,7 @@ from autotrader.model import (
     OrderUpdate,
     Position,
 )
+from autotrader.plugins import live_hook
 from autotrader.positions import PositionBook
 from autotrader.resiliency import ResiliencyManager
 
@@ -92,6 +93,9 @@ class OrderManager:
         self.new_client_order_id = id_factory or ClientOrderIdFactory()
         self.positions = PositionBook()
         self._hook = hook
+        self._hook_order = live_hook(hook, "autotrader_order_updated")
+        self._hook_fill = live_hook(hook, "autotrader_fill")
+        self._hook_position = live_hook(hook, "autotrader_position_changed")
         self._clock = clock
         self._monotonic = monotonic
         self._active: dict[str, _Tracked] = {}
@@ -233,9 +237,10 @@ class OrderManager:
         position = self.positions.apply(fill)
         for listener in self._fill_listeners:
             listener(fill, updated)
-        if self._hook is not None:
-            self._hook.autotrader_fill(fill=fill, order=updated)
-            self._hook.autotrader_position_changed(position=position)
+        if self._hook_fill is not None:
+            self._hook_fill(fill=fill, order=updated)
+        if self._hook_position is not None:
+            self._hook_position(position=position)
         return True
 
     # ------------------------------------------------------------------ order entry
@@ -565,8 +570,8 @@ class OrderManager:
     def _notify(self, order: Order, previous: Order | None) -> None:
         for listener in self._order_listeners:
             listener(order, previous)
-        if self._hook is not None:
-            self._hook.autotrader_order_updated(order=order, previous=previous)
+        if self._hook_order is not None:
+            self._hook_order(order=order, previous=previous)
 
     def _anomaly(self, kind: str, detail: str) -> None:
         self._counts["anomalies"] += 1

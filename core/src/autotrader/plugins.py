@@ -27,6 +27,7 @@ __all__ = [
     "BrokerRegistry",
     "BrokerSpec",
     "LoadReport",
+    "live_hook",
     "make_plugin_manager",
 ]
 
@@ -96,6 +97,18 @@ def make_plugin_manager(
             loaded.append(ep.name)
     pm.check_pending()
     return pm, LoadReport(tuple(loaded), failed, tuple(skipped))
+
+
+def live_hook(relay: Any, name: str) -> Any:
+    """The hook caller ``name`` if any plugin implements it, else ``None``.
+
+    The order path asks this once, when the engine is built (plugins register before that),
+    instead of paying pluggy's dispatch for hooks nobody listens to on every event.
+    """
+    if relay is None:
+        return None
+    caller = getattr(relay, name)
+    return caller if caller.get_hookimpls() else None
 
 
 class BrokerRegistry:

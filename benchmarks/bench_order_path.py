@@ -1,0 +1,104 @@
+"""Benchmark 1 (and 5): N decisions through the whole engine, against the floor, per backend.
+
+decision -> pre-trade risk -> OMS -> resiliency -> paper adapter (zero latency) -> fill ->
+position -> strategy callback.  Once with the journal off and once with the SQLite journal on.
+Targets: journal off >= 1/6 of the floor's orders/s; journal on >= 20 000 orders/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import anyio
+from _common import header, percentile, report
+from bench_floor import floor_orders_per_second
+
+from autotrader.engine import ExecutionConfig, ExecutionEngine
+from autotrader.risk import RiskLimits
+from autotrader.strategy import ExecutionDecision
+from autotrader_paper import PaperTradingAdapter
+
+
+class CountingStrategy:
+    status = "ACTIVE"
+    equity = Decimal(0)
+
+    def __init__(self) -> None:
+        self.fills = 0
+
+    def process_signal(self, symbol: str, data: Any) -> None:
+        return None
+
+    def on_fill(self, fill: Any) -> None:
+        self.fills += 1
+
+
+async def engine_run(n: int, journal: Path | None) -> tuple[float, list[float]]:
+    adapter = PaperTradingAdapter(
+        initial_balance=Decimal(10) ** 12, latency_ms=(0, 0), slippage_bps=0, commission_bps=1, fill_probability=1.0
+    )
+    config = ExecutionConfig(
+        enable_oms_monitoring=False, risk=RiskLimits(price_band_pct=None, max_open_orders=10**9)
+    )
+    strategy = CountingStrategy()
+    engine = ExecutionEngine(strategy, adapter, config, journal=journal)
+    await engine.connect()
+    await engine.update_market("BTCUSDT", Decimal(50000))
+    buy = ExecutionDecision(action="LONG", symbol="BTCUSDT", size=Decimal("0.001"))
+    sell = ExecutionDecision(action="SHORT", symbol="BTCUSDT", size=Decimal("0.001"))
+    latencies = []
+    started = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        await engine.execute_decision(buy if i % 2 else sell)
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - started
+    assert strategy.fills == n, f"{strategy.fills} fills for {n} orders"
+    return n / elapsed, latencies
+
+
+def run_backend(backend: str, n: int, journal: Path | None) -> tuple[float, list[float]]:
+    if backend == "uvloop":
+        import uvloop
+
+        return anyio.run(engine_run, n, journal, backend="asyncio", backend_options={"loop_factory": uvloop.new_event_loop})
+    return anyio.run(engine_run, n, journal, backend=backend)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--backends", default="asyncio,uvloop,trio")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    header("order path")
+    floor = asyncio.run(floor_orders_per_second(max(args.orders, 100_000)))
+    report("floor loop (build, track, fill, notify)", floor, "orders/s", "", None)
+    for backend in args.backends.split(","):
+        try:
+            rate, lat = run_backend(backend, args.orders, None)
+        except ImportError as exc:
+            report(f"engine, journal off, {backend}", 0, "orders/s", f"skipped: {exc}", None)
+            continue
+        target = backend == "asyncio"
+        report(f"engine, journal off, {backend}", rate, "orders/s", f">= floor/6 = {floor / 6:,.0f}" if target else "",
+               rate >= floor / 6 if target else None)
+        report(f"  per-order latency p50, {backend}", percentile(lat, 50) * 1e6, "us", "", None)
+        report(f"  per-order latency p99, {backend}", percentile(lat, 99) * 1e6, "us", "", None)
+        report(f"  engine/floor ratio, {backend}", floor / rate, "x slower", "<= 6" if target else "",
+               floor / rate <= 6 if target else None)
+    with tempfile.TemporaryDirectory() as tmp:
+        rate, lat = run_backend("asyncio", args.orders, Path(tmp) / "journal.sqlite")
+    report("engine, SQLite journal on, asyncio", rate, "orders/s", ">= 20,000", rate >= 20_000)
+    report("  per-order latency p99, journal on", percentile(lat, 99) * 1e6, "us", "", None)
+
+
+if __name__ == "__main__":
+    main()
