@@ -110,6 +110,8 @@ class OrderManager:
         self.total_commission = ZERO
         self._latency_sum = 0.0
         self._latency_count = 0
+        self.fill_latencies: collections.deque[float] = collections.deque(maxlen=10_000)
+        """Seconds from send to complete fill, for the most recent filled orders."""
         self.anomalies: collections.deque[tuple[str, str]] = collections.deque(maxlen=1_000)
         self._fills_behind: dict[str, Decimal] = {}
         """Orders whose venue-reported filled quantity is ahead of the fills we hold."""
@@ -558,8 +560,10 @@ class OrderManager:
         if order.status is OrderStatus.FILLED:
             self._counts["filled_orders"] += 1
             if tracked.sent_at is not None:
-                self._latency_sum += self._monotonic() - tracked.sent_at
+                latency = self._monotonic() - tracked.sent_at
+                self._latency_sum += latency
                 self._latency_count += 1
+                self.fill_latencies.append(latency)
         elif order.status is OrderStatus.CANCELLED:
             self._counts["cancelled_orders"] += 1
         elif order.status is OrderStatus.REJECTED:

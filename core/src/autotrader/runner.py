@@ -16,7 +16,7 @@ import anyio
 import attrs
 
 from autotrader.engine import ExecutionEngine, KillReport, KillSwitch
-from autotrader.model import ZERO
+from autotrader.model import ZERO, Fill
 
 __all__ = ["EquityCurve", "RunSummary", "replay"]
 
@@ -43,6 +43,24 @@ class EquityCurve:
 
 
 @attrs.frozen
+class RunRecord:
+    """Everything a report draws, sampled once per bar."""
+
+    prices: dict[str, list[tuple[Any, Decimal]]] = attrs.field(factory=dict)
+    positions: dict[str, list[tuple[Any, Decimal]]] = attrs.field(factory=dict)
+    fills: list[Fill] = attrs.field(factory=list)
+
+    def sample(
+        self, timestamp: Any, market_data: Mapping[str, Mapping[str, Any]], engine: ExecutionEngine
+    ) -> None:
+        for symbol in market_data:
+            price = engine.last_prices.get(symbol)
+            if price is not None:
+                self.prices.setdefault(symbol, []).append((timestamp, price))
+            self.positions.setdefault(symbol, []).append((timestamp, engine.oms.positions.quantity(symbol)))
+
+
+@attrs.frozen
 class RunSummary:
     bars: int
     orders: int
@@ -60,6 +78,10 @@ class RunSummary:
     kill_report: KillReport | None
     status: dict[str, Any]
     equity_curve: list[tuple[Any, Decimal]]
+    record: RunRecord = attrs.field(factory=RunRecord)
+    fill_latencies: list[float] = attrs.field(factory=list)
+    broker: str = ""
+    strategy: str = ""
 
     def table_rows(self) -> list[tuple[str, str]]:
         return [
@@ -97,6 +119,8 @@ async def replay(
     bars = 0
     interrupted = False
     kill_report: KillReport | None = None
+    record = RunRecord()
+    engine.subscribe_fills(record.fills.append)
     if not engine.connected:
         await engine.connect()
     engine.running = True
@@ -108,6 +132,7 @@ async def replay(
             await engine.process_market_data(market_data)
             bars += 1
             curve.sample(timestamp, equity_of(engine, initial_equity))
+            record.sample(timestamp, market_data, engine)
             if on_bar is not None:
                 on_bar(bars)
             await anyio.lowlevel.checkpoint()
@@ -141,4 +166,8 @@ async def replay(
         kill_report=kill_report,
         status=status,
         equity_curve=curve.points,
+        record=record,
+        fill_latencies=list(engine.oms.fill_latencies),
+        broker=engine.adapter.name,
+        strategy=type(engine.strategy).__name__,
     )
