@@ -41,6 +41,29 @@ def test_schema_is_versioned_and_reopens(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
+def test_buffered_records_commit_with_the_next_durable_one_or_when_overdue(tmp_path: Path) -> None:
+    now = [0.0]
+    journal = SqliteJournal(tmp_path / "j.sqlite", max_delay=0.05, clock=lambda: now[0])
+    other = sqlite3.connect(tmp_path / "j.sqlite")
+
+    def on_disk() -> int:
+        return int(other.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    journal.append("fill", {"n": 1}, durable=False)
+    journal.append("fill", {"n": 2}, durable=False)
+    assert on_disk() == 0
+    journal.append("order", {"n": 3})
+    assert on_disk() == 3
+    journal.append("fill", {"n": 4}, durable=False)
+    now[0] = 0.06
+    journal.append("fill", {"n": 5}, durable=False)  # the oldest buffered one is overdue
+    assert on_disk() == 5
+    journal.append("fill", {"n": 6}, durable=False)
+    journal.flush()
+    assert on_disk() == 6
+    assert [r.payload["n"] for r in journal.records()] == [1, 2, 3, 4, 5, 6]
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "j.sqlite")
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
@@ -70,7 +93,7 @@ async def test_intent_is_durable_before_the_send(tmp_path: Path) -> None:
     adapter.submit_order = spy  # type: ignore[method-assign]
     await engine.connect()
     await engine.submit(market(engine))
-    assert seen_at_send == [["PENDING", "SUBMITTED"]]
+    assert seen_at_send == [["PENDING"]]  # the intent is on disk; SUBMITTED rides with the next commit
     state = load_state(engine.journal)  # type: ignore[arg-type]
     (order,) = state.orders.values()
     assert order.status is OrderStatus.FILLED

@@ -218,6 +218,8 @@ class ExecutionEngine:
             await self.adapter.disconnect()
         finally:
             self.connected = False
+            if self.journal is not None:
+                self.journal.flush()
             self.hook.autotrader_engine_stopped(engine=self)
 
     async def __aenter__(self) -> ExecutionEngine:
@@ -438,6 +440,8 @@ class ExecutionEngine:
                 continue
             if order is not None:
                 orders.append(order)
+        if self.journal is not None:
+            self.journal.flush()
         return orders
 
     async def run_live_trading(
@@ -467,6 +471,8 @@ class ExecutionEngine:
             self.running = False
 
     def _start_monitors(self, tg: anyio.abc.TaskGroup) -> None:
+        if self.journal is not None:
+            tg.start_soon(self._flush_journal_periodically, self.journal)
         if self.config.enable_oms_monitoring:
             tg.start_soon(self.oms.monitor_orders)
         if self.config.enable_resiliency:
@@ -499,6 +505,12 @@ class ExecutionEngine:
                     errors.append(f"close {symbol}: {exc}")
                     log.error("could not close %s: %s", symbol, exc)
         return KillReport(cancelled, closing, errors)
+
+    @staticmethod
+    async def _flush_journal_periodically(journal: Journal, interval: float = 0.05) -> None:
+        while True:
+            await anyio.sleep(interval)
+            journal.flush()
 
     # ------------------------------------------------------------------ status
     def get_status(self) -> dict[str, Any]:

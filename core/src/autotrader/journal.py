@@ -1,9 +1,14 @@
 """The durable event journal: every order intent before it is sent, every change as it happens.
 
-The default backend is one SQLite file in WAL mode.  Each append is its own committed
-transaction, so when :meth:`SqliteJournal.append` returns the record survives ``kill -9``
-(``durability="process"``, SQLite ``synchronous=NORMAL``); ``durability="power"`` also fsyncs each
-commit (``synchronous=FULL``) to survive a power cut, at the cost of one fsync per event.
+The default backend is one SQLite file in WAL mode.  A *durable* append (an order intent, a local
+reject, an unknown outcome, a dead letter, a kill switch) is committed before it returns, together
+with every record buffered before it, so it survives ``kill -9`` (``durability="process"``, SQLite
+``synchronous=NORMAL``; ``durability="power"`` also fsyncs each commit, ``synchronous=FULL``).
+Other records (acks, fills, positions) are buffered and committed with the next durable one, or
+once the oldest is ``max_delay`` old (checked on every append and by :meth:`SqliteJournal.flush`,
+which the engine calls on a short timer): batching the writes, not the guarantees.  A crash that
+loses buffered records loses nothing, because recovery reconciles every order the journal left
+open with the venue, by client order id, and pulls its fills from there.
 
 Records hold the plain data of model objects (the :data:`autotrader.model.converter`), never a
 credential.  The schema is versioned (``PRAGMA user_version``) and migrated forward on open.
@@ -18,14 +23,14 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 import attrs
 
 from autotrader.hookspecs import hookimpl
-from autotrader.model import Fill, Order, Position, converter
+from autotrader.model import Fill, Order, OrderStatus, Position, converter
 from autotrader.resiliency import DeadLetter
 
 __all__ = [
@@ -66,7 +71,16 @@ class JournalRecord:
 class Journal(Protocol):
     """What the engine needs from a journal backend."""
 
-    def append(self, kind: str, payload: Mapping[str, Any], client_order_id: str | None = None) -> int: ...
+    def append(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        client_order_id: str | None = None,
+        *,
+        durable: bool = True,
+    ) -> None: ...
+
+    def flush(self) -> None: ...
 
     def records(self, since: int = 0, kinds: tuple[str, ...] | None = None) -> Iterator[JournalRecord]: ...
 
@@ -76,12 +90,25 @@ class Journal(Protocol):
 class SqliteJournal:
     """Append-only event log in one SQLite file (WAL).  Thread-safe; one writer at a time."""
 
-    def __init__(self, path: str | Path, *, durability: str = "process") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        durability: str = "process",
+        max_delay: float = 0.05,
+        max_buffer: int = 512,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if durability not in ("process", "power"):
-            raise ValueError("durability is 'process' (survives kill -9) or 'power' (fsync per event)")
+            raise ValueError("durability is 'process' (survives kill -9) or 'power' (fsync per commit)")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_delay = max_delay
+        self.max_buffer = max_buffer
+        self._clock = clock
         self._lock = threading.Lock()
+        self._buffer: list[tuple[float, str, str | None, str]] = []
+        self._oldest = 0.0
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'power' else 'NORMAL'}")
@@ -109,15 +136,41 @@ class SqliteJournal:
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def append(self, kind: str, payload: Mapping[str, Any], client_order_id: str | None = None) -> int:
-        """Write one record and commit it; returns its sequence number."""
-        data = json.dumps(payload, separators=(",", ":"), default=str)
+    def append(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        client_order_id: str | None = None,
+        *,
+        durable: bool = True,
+    ) -> None:
+        """Add one record; a durable one is on disk, with everything before it, when this returns."""
+        row = (time.time(), kind, client_order_id, json.dumps(payload, separators=(",", ":"), default=str))
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO events (ts, kind, client_order_id, payload) VALUES (?, ?, ?, ?)",
-                (time.time(), kind, client_order_id, data),
+            if not self._buffer:
+                self._oldest = self._clock()
+            self._buffer.append(row)
+            overdue = self._clock() - self._oldest >= self.max_delay
+            if durable or overdue or len(self._buffer) >= self.max_buffer:
+                self._commit()
+
+    def flush(self) -> None:
+        """Commit whatever is buffered (the engine calls this on a short timer and when it stops)."""
+        with self._lock:
+            if self._buffer:
+                self._commit()
+
+    def _commit(self) -> None:
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany(
+                "INSERT INTO events (ts, kind, client_order_id, payload) VALUES (?, ?, ?, ?)", self._buffer
             )
-        return int(cursor.lastrowid or 0)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._buffer.clear()
 
     def records(self, since: int = 0, kinds: tuple[str, ...] | None = None) -> Iterator[JournalRecord]:
         query = "SELECT seq, ts, kind, client_order_id, payload FROM events WHERE seq > ?"
@@ -126,12 +179,14 @@ class SqliteJournal:
             query += f" AND kind IN ({','.join('?' * len(kinds))})"
             params += list(kinds)
         query += " ORDER BY seq"
+        self.flush()
         with self._lock:
             rows = self._db.execute(query, params).fetchall()
         for seq, ts, kind, coid, payload in rows:
             yield JournalRecord(seq, ts, kind, coid, json.loads(payload))
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
             self._db.close()
 
@@ -146,6 +201,11 @@ def open_journal(url: str | Path, **kwargs: Any) -> Journal:
     return SqliteJournal(text, **kwargs)
 
 
+_DURABLE_STATUSES: Final = frozenset({OrderStatus.PENDING, OrderStatus.REJECTED, OrderStatus.UNKNOWN})
+"""Order states on disk before the engine goes on: the intent before the send, and outcomes the
+venue cannot tell us again (a local reject, an outcome nobody knows)."""
+
+
 class JournalPlugin:
     """Writes the engine's events to a journal, through the pluggy hooks (registered per engine).
 
@@ -158,15 +218,16 @@ class JournalPlugin:
 
     @hookimpl
     def autotrader_order_updated(self, order: Order, previous: Order | None) -> None:
-        self.journal.append("order", converter.unstructure(order), order.client_order_id)
+        durable = order.status in _DURABLE_STATUSES
+        self.journal.append("order", converter.unstructure(order), order.client_order_id, durable=durable)
 
     @hookimpl
     def autotrader_fill(self, fill: Fill, order: Order) -> None:
-        self.journal.append("fill", converter.unstructure(fill), fill.client_order_id)
+        self.journal.append("fill", converter.unstructure(fill), fill.client_order_id, durable=False)
 
     @hookimpl
     def autotrader_position_changed(self, position: Position) -> None:
-        self.journal.append("position", converter.unstructure(position))
+        self.journal.append("position", converter.unstructure(position), durable=False)
 
     @hookimpl
     def autotrader_dead_letter(self, letter: DeadLetter) -> None:
