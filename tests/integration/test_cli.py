@@ -51,7 +51,7 @@ def test_run_table_output() -> None:
 def test_bad_strategy_config_names_the_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("position_sizing:\n  base_size_pct: 7\n")
-    result = autotrader("run", "--config", str(bad), "--max-bars", "10", "--no-progress")
+    result = autotrader("run", "--strategy-config", str(bad), "--max-bars", "10", "--no-progress")
     assert result.returncode != 0
     assert "position_sizing.base_size_pct" in result.stderr
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
+import contextlib
 import json
-import logging
-import signal
 import sys
-from decimal import Decimal
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -92,73 +91,121 @@ def conformance(
 # ---------------------------------------------------------------------- run
 
 
-def _load_strategy(spec: str | None, config_path: Path | None, initial_equity: Decimal) -> Any:
-    from autotrader.strategy import StrategyConfig, TradingStrategy
+def _load_run_config(ctx: typer.Context, value: Path | None) -> Path | None:
+    """Eager ``--config``: the file's flat keys become click's defaults (flags and env still win)."""
+    if value is None:
+        return None
+    from autotrader.runconfig import SECTIONS, load_file
 
-    config = StrategyConfig.from_yaml(config_path) if config_path else StrategyConfig.default()
-    if spec is None:
-        return TradingStrategy(config, initial_equity=initial_equity)
-    module_name, _, class_name = spec.partition(":")
-    if not class_name:
-        raise typer.BadParameter("--strategy takes module:Class", param_hint="--strategy")
     try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as exc:
-        raise typer.BadParameter(f"cannot load {spec}: {exc}", param_hint="--strategy") from None
-    try:
-        return cls(config, initial_equity=initial_equity)
-    except TypeError:
-        return cls()
+        data = load_file(value)
+    except AutotraderError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--config") from None
+    ctx.default_map = {**(ctx.default_map or {}), **{k: v for k, v in data.items() if k not in SECTIONS}}
+    ctx.meta["run_config_sections"] = {k: v for k, v in data.items() if k in SECTIONS}
+    return value
 
 
-def _source(data: Path | None, symbol: str | None, max_bars: int | None) -> Any:
-    from autotrader import marketdata
-
-    if data is None:
-        return marketdata.bundled_dataset(limit=max_bars)
-    return marketdata.open_source(data, symbol=symbol, limit=max_bars)
+def _env(name: str) -> str:
+    return f"AUTOTRADER_{name.upper()}"
 
 
 @app.command()
 def run(
-    broker: Annotated[str, typer.Option("--broker", "-b", help="broker plugin")] = "paper",
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="run configuration YAML",
+            is_eager=True,
+            callback=_load_run_config,
+            envvar=_env("config"),
+        ),
+    ] = None,
+    broker: Annotated[
+        str, typer.Option("--broker", "-b", help="broker plugin", envvar=_env("broker"))
+    ] = "paper",
     data: Annotated[
-        Path | None, typer.Option(help="OHLCV/tick CSV or Parquet (default: bundled EURUSD)")
+        Path | None,
+        typer.Option(help="OHLCV/tick CSV or Parquet (default: bundled EURUSD)", envvar=_env("data")),
     ] = None,
-    symbol: Annotated[str | None, typer.Option(help="symbol of --data (default: the file's stem)")] = None,
+    symbol: Annotated[
+        str | None, typer.Option(help="symbol of --data (default: file stem)", envvar=_env("symbol"))
+    ] = None,
     strategy: Annotated[
-        str | None, typer.Option(help="module:Class (default: the reference strategy)")
+        str | None, typer.Option(help="module:Class (default: reference strategy)", envvar=_env("strategy"))
     ] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="strategy YAML")] = None,
-    initial_balance: Annotated[float, typer.Option(help="paper account balance")] = 100_000.0,
-    commission_bps: Annotated[float, typer.Option(help="paper commission")] = 1.0,
-    slippage_bps: Annotated[float, typer.Option(help="paper slippage on market orders")] = 0.5,
-    seed: Annotated[int, typer.Option(help="seed of the paper venue")] = 7,
-    max_bars: Annotated[int | None, typer.Option(help="stop after this many bars")] = None,
-    flatten: Annotated[bool, typer.Option(help="close positions at the end")] = True,
+    strategy_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--strategy-config", help="strategy YAML (the seed's format)", envvar=_env("strategy_file")
+        ),
+    ] = None,
+    initial_balance: Annotated[
+        str, typer.Option(help="paper account balance", envvar=_env("initial_balance"))
+    ] = "100000",
+    commission_bps: Annotated[
+        str, typer.Option(help="paper commission", envvar=_env("commission_bps"))
+    ] = "1",
+    slippage_bps: Annotated[str, typer.Option(help="paper slippage", envvar=_env("slippage_bps"))] = "0.5",
+    seed: Annotated[int, typer.Option(help="seed of the paper venue", envvar=_env("seed"))] = 7,
+    max_bars: Annotated[
+        int | None, typer.Option(help="stop after this many bars", envvar=_env("max_bars"))
+    ] = None,
+    flatten: Annotated[bool, typer.Option(help="close positions at the end", envvar=_env("flatten"))] = True,
+    journal: Annotated[Path | None, typer.Option(help="SQLite journal file", envvar=_env("journal"))] = None,
+    resume: Annotated[
+        bool, typer.Option(help="rebuild from the journal and reconcile first", envvar=_env("resume"))
+    ] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="serve /metrics and /status on 127.0.0.1:PORT", envvar=_env("metrics_port")),
+    ] = None,
+    status_file: Annotated[
+        Path | None,
+        typer.Option(help="keep the status JSON here (for `autotrader status`)", envvar=_env("status_file")),
+    ] = None,
+    log_format: Annotated[str, typer.Option(help="text or json", envvar=_env("log_format"))] = "text",
+    log_level: Annotated[str, typer.Option(help="logging level", envvar=_env("log_level"))] = "ERROR",
+    set_: Annotated[list[str] | None, typer.Option("--set", help="section.key=value (repeatable)")] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Replay market data through a strategy and a broker (paper by default) and summarise."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s"
-    )
+    from autotrader.launch import RunSettings, launch
+    from autotrader.model import decimal_from_user
+    from autotrader.observe import configure_logging
+    from autotrader.runconfig import merge_overrides
+
     try:
-        summary = anyio.run(
-            _run,
-            broker,
-            data,
-            symbol,
-            strategy,
-            config,
-            Decimal(repr(initial_balance)),
-            {"commission_bps": commission_bps, "slippage_bps": slippage_bps, "seed": seed},
-            max_bars,
-            flatten,
-            progress and not as_json,
+        configure_logging(log_format, log_level)
+        sections = merge_overrides(ctx.meta.get("run_config_sections", {}), set_ or [])
+        settings = RunSettings(
+            broker=broker,
+            data=data,
+            symbol=symbol,
+            strategy=strategy,
+            strategy_file=strategy_file,
+            strategy_config=sections.get("strategy_config", {}),
+            initial_balance=decimal_from_user(initial_balance, "initial_balance"),
+            commission_bps=decimal_from_user(commission_bps, "commission_bps"),
+            slippage_bps=decimal_from_user(slippage_bps, "slippage_bps"),
+            seed=seed,
+            max_bars=max_bars,
+            flatten=flatten,
+            journal=journal,
+            resume=resume,
+            metrics_port=metrics_port,
+            status_file=status_file,
+            broker_config=sections.get("broker_config", {}),
+            execution=sections.get("execution", {}),
+            risk=sections.get("risk", {}),
         )
-    except AutotraderError as exc:
+        with _progress(enabled=progress and not as_json) as advance:
+            summary = anyio.run(lambda: launch(settings, on_bar=advance))
+    except (AutotraderError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     if as_json:
@@ -174,71 +221,78 @@ def run(
         )
 
 
-def _jsonable(summary: Any) -> dict[str, Any]:
-    rows = dict(summary.table_rows())
-    rows["interrupted"] = summary.interrupted
-    rows["status"] = summary.status
-    return rows
-
-
-async def _run(
-    broker: str,
-    data: Path | None,
-    symbol: str | None,
-    strategy_spec: str | None,
-    config: Path | None,
-    initial_balance: Decimal,
-    paper_settings: dict[str, Any],
-    max_bars: int | None,
-    flatten: bool,
-    show_progress: bool,
-) -> Any:
-    from autotrader.engine import ExecutionConfig, ExecutionEngine
-    from autotrader.plugins import BrokerRegistry
-    from autotrader.runner import replay
-
-    strategy = _load_strategy(strategy_spec, config, initial_balance)  # bad config fails before connecting
-    source = _source(data, symbol, max_bars)
-    spec = BrokerRegistry.discover().get(broker)
-    settings: dict[str, Any] = {}
-    if broker == "paper":
-        settings = {
-            "initial_balance": initial_balance,
-            "latency_ms": (0, 0),
-            "fill_probability": 1.0,
-            **paper_settings,
-        }
-    adapter = spec.factory(**settings)
-    engine = ExecutionEngine(
-        strategy, adapter, ExecutionConfig(cycle_time_ms=0, enable_paper_trading=broker == "paper")
-    )
-    stop = anyio.Event()
-    total = getattr(source, "length", None)
+@contextlib.contextmanager
+def _progress(*, enabled: bool) -> Iterator[Callable[[int], None]]:
     with Progress(
         TextColumn("[bold]replaying"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
-        disable=not show_progress or not sys.stderr.isatty(),
+        disable=not enabled or not sys.stderr.isatty(),
     ) as bar:
-        task = bar.add_task("replay", total=total)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_watch_interrupt, stop)
-            summary = await replay(
-                engine,
-                source,
-                initial_equity=initial_balance,
-                on_bar=lambda n: bar.update(task, completed=n),
-                stop=stop,
-                flatten_at_end=flatten,
-            )
-            tg.cancel_scope.cancel()
-    return summary
+        task = bar.add_task("replay", total=None)
+        yield lambda n: bar.update(task, completed=n)
 
 
-async def _watch_interrupt(stop: anyio.Event) -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for _ in signals:
-            stop.set()
-            return
+def _jsonable(summary: Any) -> dict[str, Any]:
+    rows: dict[str, Any] = dict(summary.table_rows())
+    rows["interrupted"] = summary.interrupted
+    rows["status"] = summary.status
+    return rows
+
+
+# ---------------------------------------------------------------------- status
+
+
+@app.command()
+def status(
+    file: Annotated[
+        Path | None, typer.Option("--file", help="status file written by `run --status-file`")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="read http://127.0.0.1:PORT/status")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show a running engine's status (the seed's status dict)."""
+    from autotrader.observe import read_status
+
+    try:
+        if port is not None:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:
+                data = json.loads(response.read())
+        elif file is not None:
+            data = read_status(file)
+        else:
+            raise typer.BadParameter("give --file or --port")
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]error:[/red] cannot read the status: {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    table = Table(title="autotrader status", show_header=False)
+    for key in ("connected", "running", "broker", "trading_state", "strategy_status", "strategy_equity"):
+        table.add_row(key, str(data.get(key)))
+    for section in ("oms", "resiliency"):
+        for key, value in (data.get(section) or {}).items():
+            table.add_row(f"{section}.{key}", str(value))
+    console.print(table)
+
+
+# ---------------------------------------------------------------------- config
+
+config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+def config_check(file: Annotated[Path, typer.Argument(help="run or strategy configuration YAML")]) -> None:
+    """Validate a configuration file; every problem names its key."""
+    from autotrader.runconfig import check_file
+
+    try:
+        kind = check_file(file)
+    except AutotraderError as exc:
+        err.print(f"[red]invalid:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"[green]ok:[/green] {file} is a valid {kind}")
