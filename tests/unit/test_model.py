@@ -149,3 +149,11 @@ def test_secret_never_shows() -> None:
     assert secret.reveal() == "hunter2"
     with pytest.raises(TypeError):
         hash(secret)
+
+
+def test_absurd_sizes_get_typed_errors_not_decimal_exceptions() -> None:
+    with pytest.raises(InvalidOrder, match="quantity"):
+        BTC.validate(req(quantity=Decimal("1e30")))
+    unbounded = Instrument("X", "X", "USD", tick_size="0.01", lot_size="0.00001")
+    with pytest.raises(InvalidOrder, match="too large"):
+        unbounded.validate(req(symbol="X", quantity=Decimal("1e30")))

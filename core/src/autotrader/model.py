@@ -177,8 +177,18 @@ def _opt_decimal(value: object) -> Decimal | None:
     return None if value is None else to_decimal(value)
 
 
-def _quantize_to_step(value: Decimal, step: Decimal, rounding: str) -> Decimal:
-    return (value / step).to_integral_value(rounding=rounding) * step
+def _quantize_to_step(value: Decimal, step: Decimal, rounding: str, field: str) -> Decimal:
+    try:
+        return (value / step).to_integral_value(rounding=rounding) * step
+    except InvalidOperation:
+        raise InvalidOrder(field, f"{value} is too large to express in steps of {step}") from None
+
+
+def _on_step(value: Decimal, step: Decimal, field: str) -> bool:
+    try:
+        return value % step == 0
+    except InvalidOperation:
+        raise InvalidOrder(field, f"{value} is too large to express in steps of {step}") from None
 
 
 # --------------------------------------------------------------------------- instruments
@@ -213,11 +223,11 @@ class Instrument:
             rounding = ROUND_DOWN
         elif side is OrderSide.SELL:
             rounding = ROUND_UP
-        return _quantize_to_step(price, self.tick_size, rounding)
+        return _quantize_to_step(price, self.tick_size, rounding, "price")
 
     def round_quantity(self, quantity: Decimal) -> Decimal:
         """Round down to the lot size (never more than asked)."""
-        return _quantize_to_step(quantity, self.lot_size, ROUND_DOWN)
+        return _quantize_to_step(quantity, self.lot_size, ROUND_DOWN, "quantity")
 
     def validate(self, request: OrderRequest, *, reference_price: Decimal | None = None) -> None:
         """Raise :class:`InvalidOrder` naming the field if ``request`` breaks a filter.
@@ -225,7 +235,9 @@ class Instrument:
         ``reference_price`` (last trade) is used for the notional of a market order.
         """
         qty = request.quantity
-        if qty % self.lot_size != 0:
+        if self.max_quantity is not None and qty > self.max_quantity:
+            raise InvalidOrder("quantity", f"{qty} is above the maximum {self.max_quantity}")
+        if not _on_step(qty, self.lot_size, "quantity"):
             raise InvalidOrder("quantity", f"{qty} is not a multiple of the lot size {self.lot_size}")
         if qty < self.min_quantity:
             raise InvalidOrder("quantity", f"{qty} is below the minimum {self.min_quantity}")
@@ -235,7 +247,7 @@ class Instrument:
             value: Decimal | None = getattr(request, name)
             if value is None:
                 continue
-            if value % self.tick_size != 0:
+            if not _on_step(value, self.tick_size, name):
                 raise InvalidOrder(name, f"{value} is not a multiple of the tick size {self.tick_size}")
             if value < self.min_price:
                 raise InvalidOrder(name, f"{value} is below the minimum price {self.min_price}")
