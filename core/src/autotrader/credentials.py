@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Final
+import os
+import stat
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
 
-__all__ = ["Secret"]
+import yaml
+
+__all__ = ["Secret", "load_credentials"]
 
 _MASK: Final = "**********"
 
@@ -47,3 +53,47 @@ class Secret:
 
     def __reduce__(self) -> str:  # pickling would write the secret to disk
         raise TypeError("a Secret cannot be pickled")
+
+
+def load_credentials(
+    names: Sequence[str],
+    *,
+    env_prefix: str,
+    file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Secret]:
+    """Credentials by name: ``<ENV_PREFIX><NAME>`` environment variables first, then ``file``.
+
+    The file is YAML (``name: value``) and must be readable by its owner only: a credential file
+    that group or others can read is refused, with the fix in the message.
+    """
+    env = os.environ if environ is None else environ
+    found: dict[str, Secret] = {}
+    for name in names:
+        value = env.get(f"{env_prefix}{name.upper()}")
+        if value:
+            found[name] = Secret(value)
+    missing = [n for n in names if n not in found]
+    if missing and file is not None:
+        for name, value in _read_private_file(Path(file)).items():
+            if name in missing and value:
+                found[name] = Secret(str(value))
+    return found
+
+
+def _read_private_file(path: Path) -> dict[str, Any]:
+    from autotrader.errors import ConfigError
+
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "no such credentials file") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            str(path),
+            f"credentials file is accessible to group or others (mode {mode:04o}); run: chmod 600 {path}",
+        )
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "expected a mapping of credential names to values")
+    return data
