@@ -23,6 +23,7 @@ PLUGINS = {
 CONFORMANCE = [name for name in ("paper", "binance", "oanda", "ibkr") if name in PLUGINS]
 DIST = ROOT / "build" / "dist"
 TEST_DEPS = ["pytest>=8.2", "pytest-timeout>=2.3", "hypothesis>=6.100", "trio>=0.25", "anyio>=4.4"]
+CORE_EXTRAS = f"{CORE}[postgres]"
 
 nox.options.sessions = ["lint", "types", "tests", "wheels", *[f"conformance-{n}" for n in CONFORMANCE]]
 nox.options.reuse_existing_virtualenvs = False
@@ -49,10 +50,25 @@ def types(session: nox.Session) -> None:
         session.run("mypy", str(path / "src"))
 
 
+def _postgres_url(session: nox.Session) -> str | None:
+    """A PostgreSQL for the journal tests: the given URL, or the machine's server started on loopback."""
+    url = os.environ.get("AUTOTRADER_TEST_POSTGRES_URL")
+    if url:
+        return url
+    if os.geteuid() != 0:
+        session.warn("not root: PostgreSQL journal tests will skip (set AUTOTRADER_TEST_POSTGRES_URL)")
+        return None
+    output = session.run("bash", str(ROOT / "scripts" / "postgres-for-tests.sh"), external=True, silent=True)
+    return str(output).strip().splitlines()[-1]
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Core unit, property and integration tests, then each plugin's own tests."""
-    session.install(*TEST_DEPS, "-e", str(CORE))
+    postgres = _postgres_url(session)
+    if postgres:
+        session.env["AUTOTRADER_TEST_POSTGRES_URL"] = postgres
+    session.install(*TEST_DEPS, "-e", CORE_EXTRAS)
     for path in PLUGINS.values():
         session.install("-e", str(path))
     session.run("pytest", "tests", *session.posargs)

@@ -35,8 +35,12 @@ def report(figure: str, value: float, unit: str, target: str, passed: bool | Non
     print(f"{figure:<58} {value:>14,.3f} {unit:<10} {target:<28} {verdict}")
     if RESULTS_FILE:
         with open(RESULTS_FILE, "a") as out:
-            out.write(json.dumps({"figure": figure, "value": value, "unit": unit, "target": target,
-                                  "verdict": verdict}) + "\n")
+            out.write(
+                json.dumps(
+                    {"figure": figure, "value": value, "unit": unit, "target": target, "verdict": verdict}
+                )
+                + "\n"
+            )
 
 
 def now() -> float:

@@ -42,7 +42,11 @@ class CountingStrategy:
 
 async def engine_run(n: int, journal: Path | None) -> tuple[float, list[float]]:
     adapter = PaperTradingAdapter(
-        initial_balance=Decimal(10) ** 12, latency_ms=(0, 0), slippage_bps=0, commission_bps=1, fill_probability=1.0
+        initial_balance=Decimal(10) ** 12,
+        latency_ms=(0, 0),
+        slippage_bps=0,
+        commission_bps=1,
+        fill_probability=1.0,
     )
     config = ExecutionConfig(
         enable_oms_monitoring=False, risk=RiskLimits(price_band_pct=None, max_open_orders=10**9)
@@ -68,7 +72,9 @@ def run_backend(backend: str, n: int, journal: Path | None) -> tuple[float, list
     if backend == "uvloop":
         import uvloop
 
-        return anyio.run(engine_run, n, journal, backend="asyncio", backend_options={"loop_factory": uvloop.new_event_loop})
+        return anyio.run(
+            engine_run, n, journal, backend="asyncio", backend_options={"loop_factory": uvloop.new_event_loop}
+        )
     return anyio.run(engine_run, n, journal, backend=backend)
 
 
@@ -88,12 +94,22 @@ def main() -> None:
             report(f"engine, journal off, {backend}", 0, "orders/s", f"skipped: {exc}", None)
             continue
         target = backend == "asyncio"
-        report(f"engine, journal off, {backend}", rate, "orders/s", f">= floor/6 = {floor / 6:,.0f}" if target else "",
-               rate >= floor / 6 if target else None)
+        report(
+            f"engine, journal off, {backend}",
+            rate,
+            "orders/s",
+            f">= floor/6 = {floor / 6:,.0f}" if target else "",
+            rate >= floor / 6 if target else None,
+        )
         report(f"  per-order latency p50, {backend}", percentile(lat, 50) * 1e6, "us", "", None)
         report(f"  per-order latency p99, {backend}", percentile(lat, 99) * 1e6, "us", "", None)
-        report(f"  engine/floor ratio, {backend}", floor / rate, "x slower", "<= 6" if target else "",
-               floor / rate <= 6 if target else None)
+        report(
+            f"  engine/floor ratio, {backend}",
+            floor / rate,
+            "x slower",
+            "<= 6" if target else "",
+            floor / rate <= 6 if target else None,
+        )
     with tempfile.TemporaryDirectory() as tmp:
         rate, lat = run_backend("asyncio", args.orders, Path(tmp) / "journal.sqlite")
     report("engine, SQLite journal on, asyncio", rate, "orders/s", ">= 20,000", rate >= 20_000)

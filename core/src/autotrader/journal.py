@@ -19,6 +19,7 @@ hooks; :func:`load_state` reads a journal back for recovery.
 
 from __future__ import annotations
 
+import abc
 import json
 import sqlite3
 import threading
@@ -34,6 +35,7 @@ from autotrader.model import Fill, Order, OrderStatus, Position, converter
 from autotrader.resiliency import DeadLetter
 
 __all__ = [
+    "BufferedJournal",
     "Journal",
     "JournalPlugin",
     "JournalRecord",
@@ -87,7 +89,73 @@ class Journal(Protocol):
     def close(self) -> None: ...
 
 
-class SqliteJournal:
+class BufferedJournal(abc.ABC):
+    """The batching policy every backend shares; backends write and read rows."""
+
+    def __init__(
+        self, *, max_delay: float = 0.05, max_buffer: int = 512, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_delay = max_delay
+        self.max_buffer = max_buffer
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buffer: list[tuple[float, str, str | None, str]] = []
+        self._oldest = 0.0
+
+    def append(
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        client_order_id: str | None = None,
+        *,
+        durable: bool = True,
+    ) -> None:
+        """Add one record; a durable one is on disk, with everything before it, when this returns."""
+        row = (time.time(), kind, client_order_id, json.dumps(payload, separators=(",", ":"), default=str))
+        with self._lock:
+            if not self._buffer:
+                self._oldest = self._clock()
+            self._buffer.append(row)
+            overdue = self._clock() - self._oldest >= self.max_delay
+            if durable or overdue or len(self._buffer) >= self.max_buffer:
+                self._write(self._buffer)
+                self._buffer.clear()
+
+    def flush(self) -> None:
+        """Commit whatever is buffered (the engine calls this on a short timer and when it stops)."""
+        with self._lock:
+            if self._buffer:
+                self._write(self._buffer)
+                self._buffer.clear()
+
+    def records(self, since: int = 0, kinds: tuple[str, ...] | None = None) -> Iterator[JournalRecord]:
+        self.flush()
+        with self._lock:
+            rows = self._read(since, kinds)
+        for seq, ts, kind, coid, payload in rows:
+            yield JournalRecord(
+                seq, ts, kind, coid, json.loads(payload) if isinstance(payload, str) else payload
+            )
+
+    def close(self) -> None:
+        self.flush()
+        with self._lock:
+            self._close()
+
+    @abc.abstractmethod
+    def _write(self, rows: list[tuple[float, str, str | None, str]]) -> None:
+        """Insert ``rows`` in one committed transaction."""
+
+    @abc.abstractmethod
+    def _read(
+        self, since: int, kinds: tuple[str, ...] | None
+    ) -> list[tuple[int, float, str, str | None, Any]]: ...
+
+    @abc.abstractmethod
+    def _close(self) -> None: ...
+
+
+class SqliteJournal(BufferedJournal):
     """Append-only event log in one SQLite file (WAL).  Thread-safe; one writer at a time."""
 
     def __init__(
@@ -101,14 +169,9 @@ class SqliteJournal:
     ) -> None:
         if durability not in ("process", "power"):
             raise ValueError("durability is 'process' (survives kill -9) or 'power' (fsync per commit)")
+        super().__init__(max_delay=max_delay, max_buffer=max_buffer, clock=clock)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.max_delay = max_delay
-        self.max_buffer = max_buffer
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._buffer: list[tuple[float, str, str | None, str]] = []
-        self._oldest = 0.0
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if durability == 'power' else 'NORMAL'}")
@@ -136,59 +199,29 @@ class SqliteJournal:
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    def append(
-        self,
-        kind: str,
-        payload: Mapping[str, Any],
-        client_order_id: str | None = None,
-        *,
-        durable: bool = True,
-    ) -> None:
-        """Add one record; a durable one is on disk, with everything before it, when this returns."""
-        row = (time.time(), kind, client_order_id, json.dumps(payload, separators=(",", ":"), default=str))
-        with self._lock:
-            if not self._buffer:
-                self._oldest = self._clock()
-            self._buffer.append(row)
-            overdue = self._clock() - self._oldest >= self.max_delay
-            if durable or overdue or len(self._buffer) >= self.max_buffer:
-                self._commit()
-
-    def flush(self) -> None:
-        """Commit whatever is buffered (the engine calls this on a short timer and when it stops)."""
-        with self._lock:
-            if self._buffer:
-                self._commit()
-
-    def _commit(self) -> None:
+    def _write(self, rows: list[tuple[float, str, str | None, str]]) -> None:
         self._db.execute("BEGIN")
         try:
             self._db.executemany(
-                "INSERT INTO events (ts, kind, client_order_id, payload) VALUES (?, ?, ?, ?)", self._buffer
+                "INSERT INTO events (ts, kind, client_order_id, payload) VALUES (?, ?, ?, ?)", rows
             )
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        self._buffer.clear()
 
-    def records(self, since: int = 0, kinds: tuple[str, ...] | None = None) -> Iterator[JournalRecord]:
+    def _read(
+        self, since: int, kinds: tuple[str, ...] | None
+    ) -> list[tuple[int, float, str, str | None, Any]]:
         query = "SELECT seq, ts, kind, client_order_id, payload FROM events WHERE seq > ?"
         params: list[Any] = [since]
         if kinds:
             query += f" AND kind IN ({','.join('?' * len(kinds))})"
             params += list(kinds)
-        query += " ORDER BY seq"
-        self.flush()
-        with self._lock:
-            rows = self._db.execute(query, params).fetchall()
-        for seq, ts, kind, coid, payload in rows:
-            yield JournalRecord(seq, ts, kind, coid, json.loads(payload))
+        return self._db.execute(query + " ORDER BY seq", params).fetchall()
 
-    def close(self) -> None:
-        self.flush()
-        with self._lock:
-            self._db.close()
+    def _close(self) -> None:
+        self._db.close()
 
 
 def open_journal(url: str | Path, **kwargs: Any) -> Journal:
@@ -196,8 +229,13 @@ def open_journal(url: str | Path, **kwargs: Any) -> Journal:
     text = str(url)
     if text.startswith("sqlite:///"):
         return SqliteJournal(text.removeprefix("sqlite:///"), **kwargs)
+    if text.startswith(("postgresql://", "postgres://")):
+        from autotrader.journal_postgres import PostgresJournal
+
+        return PostgresJournal(text, **kwargs)
     if "://" in text:
-        raise ValueError(f"no journal backend for {text.split('://', maxsplit=1)[0]!r} (supported: sqlite)")
+        scheme = text.split("://", maxsplit=1)[0]
+        raise ValueError(f"no journal backend for {scheme!r} (supported: sqlite, postgresql)")
     return SqliteJournal(text, **kwargs)
 
 
