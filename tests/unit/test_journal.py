@@ -174,3 +174,27 @@ async def test_dead_letters_survive_a_restart(tmp_path: Path) -> None:
     second = make_engine(tmp_path / "j.sqlite", venue)
     await second.resume()
     assert len(second.resiliency.dead_letters) == 1
+
+
+async def test_fill_is_journaled_before_the_status_it_causes(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path / "j.sqlite")
+    await engine.connect()
+    await engine.submit(market(engine))
+    kinds = [(r.kind, r.payload.get("status")) for r in engine.journal.records()]  # type: ignore[union-attr]
+    assert kinds.index(("fill", None)) < kinds.index(("order", "FILLED"))
+
+
+async def test_recovery_refetches_fills_the_journal_lost(tmp_path: Path) -> None:
+    venue = ScriptedAdapter()
+    first = make_engine(tmp_path / "j.sqlite", venue)
+    await first.connect()
+    await first.submit(market(first, "3"))
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    journal._db.execute("DELETE FROM events WHERE kind = 'fill'")  # a crash lost the fill records
+    journal.close()
+    second = make_engine(tmp_path / "j.sqlite", venue)
+    report = await second.resume()
+    (order,) = second.oms.get_completed_orders()
+    assert order.status is OrderStatus.FILLED and order.filled_quantity == D(3)
+    assert report.new_fills == 1 and second.oms.positions.quantity("BTCUSDT") == D(3)
+    assert second.oms.get_metrics()["anomalies"] == 0

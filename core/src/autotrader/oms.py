@@ -235,7 +235,9 @@ class OrderManager:
         self._counts["total_fills"] += 1
         self.total_filled_notional += fill.notional
         self.total_commission += fill.commission
-        updated = self._replace(tracked, changes)
+        # The fill is announced (and journaled) before the order's new status, so a journal cut
+        # anywhere in between never holds a FILLED order without the fill that filled it.
+        previous, updated = self._evolve(tracked, changes)
         position = self.positions.apply(fill)
         for listener in self._fill_listeners:
             listener(fill, updated)
@@ -243,6 +245,7 @@ class OrderManager:
             self._hook_fill(fill=fill, order=updated)
         if self._hook_position is not None:
             self._hook_position(position=position)
+        self._announce(tracked, previous)
         return True
 
     # ------------------------------------------------------------------ order entry
@@ -536,12 +539,18 @@ class OrderManager:
         return self._replace(tracked, {"status": status, "reason": reason})
 
     def _replace(self, tracked: _Tracked, changes: dict[str, Any]) -> Order:
+        previous, _ = self._evolve(tracked, changes)
+        return self._announce(tracked, previous)
+
+    def _evolve(self, tracked: _Tracked, changes: dict[str, Any]) -> tuple[Order, Order]:
         previous = tracked.order
         changes["updated_at"] = self._clock()
-        order = attrs.evolve(previous, **changes)
-        tracked.order = order
-        status = order.status
-        if status is not previous.status and status.is_terminal:
+        tracked.order = attrs.evolve(previous, **changes)
+        return previous, tracked.order
+
+    def _announce(self, tracked: _Tracked, previous: Order) -> Order:
+        order = tracked.order
+        if order.status is not previous.status and order.status.is_terminal:
             self._complete(tracked, previous.status)
         self._notify(order, previous)
         return order
@@ -596,15 +605,31 @@ class OrderManager:
                 self._completed[order.client_order_id] = tracked
             else:
                 self._active[order.client_order_id] = tracked
-        for fill in fills:
+        applied: dict[str, Decimal] = {}
+        fills_list = list(fills)
+        for fill in fills_list:
             owner = self._find(fill.client_order_id)
             if owner is not None:
                 owner.fill_keys.add(fill.key)
+                applied[fill.client_order_id] = applied.get(fill.client_order_id, ZERO) + fill.quantity
             self._fills.append(fill)
             self._counts["total_fills"] += 1
             self.total_filled_notional += fill.notional
             self.total_commission += fill.commission
             self.positions.apply(fill)
+        for tracked in [*self._active.values(), *self._completed.values()]:
+            order = tracked.order
+            have = applied.get(order.client_order_id, ZERO)
+            if order.filled_quantity > have:
+                # The journal lost fills the order had: count only the fills we hold, and fetch the
+                # rest from the venue when reconciling (they then apply like any late fill).
+                self._fills_behind[order.client_order_id] = order.filled_quantity
+                mine = [f for f in fills_list if f.client_order_id == order.client_order_id]
+                average = sum((f.price * f.quantity for f in mine), ZERO) / have if have else None
+                commission = sum((f.commission for f in mine), ZERO)
+                tracked.order = attrs.evolve(
+                    order, filled_quantity=have, average_fill_price=average, commission=commission
+                )
 
     def adopt(self, order: Order) -> Order:
         """Take over an order the venue has and the OMS did not know (found by reconciliation)."""

@@ -91,6 +91,7 @@ async def reconcile_with_venue(
         else:
             oms.apply_update_status(coid, OrderStatus.CANCELLED, "the venue has no such order")
             closed.append(coid)
+    await oms.catch_up_missing_fills()
     adopted: list[str] = []
     for venue_order in await oms.resiliency.call("get_open_orders", oms.adapter.get_open_orders):
         if oms.get_order(venue_order.client_order_id) is None:
