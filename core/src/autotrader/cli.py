@@ -88,6 +88,29 @@ def conformance(
     raise typer.Exit(int(pytest.main([*args, *ctx.args])))
 
 
+# ---------------------------------------------------------------------- chaos
+
+
+@app.command()
+def chaos(
+    name: Annotated[str, typer.Argument(help="broker plugin whose local venue to run against")],
+    orders: Annotated[int, typer.Option(help="orders to place")] = 2000,
+    seed: Annotated[int, typer.Option(help="random seed (runs are reproducible)")] = 1,
+    fault_every: Annotated[int, typer.Option(help="arm a random fault every N orders")] = 10,
+) -> None:
+    """Soak a broker's local venue with orders and random faults; fail on any loss or duplicate."""
+    from autotrader.plugins import BrokerRegistry
+    from autotrader.testing.chaos import run_chaos
+
+    spec = BrokerRegistry.discover(allow=[name]).get(name)
+    report = anyio.run(lambda: run_chaos(spec, orders=orders, seed=seed, fault_every=fault_every))
+    for line in report.lines():
+        console.print(line)
+    if not report.clean:
+        err.print("[red]chaos run found divergence[/red]")
+        raise typer.Exit(1)
+
+
 # ---------------------------------------------------------------------- run
 
 
