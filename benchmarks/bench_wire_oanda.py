@@ -1,0 +1,102 @@
+"""Benchmark 4 (OANDA): the adapter's submit -> ack and submit -> fill event over loopback,
+against a raw HTTP request with the same body to the same local v20 venue.
+
+Target: submit -> ack at most 1.3x the raw request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import statistics
+import time
+from decimal import Decimal
+
+import anyio
+import requests
+from _common import header, percentile, report
+
+from autotrader.credentials import Secret
+from autotrader.model import Fill, OrderRequest, OrderSide, OrderType
+from autotrader_oanda.adapter import OandaAdapter
+from autotrader_oanda.config import OandaConfig
+from autotrader_oanda.venue import Exchange, VenueServer
+
+
+async def adapter_round_trips(server: VenueServer, token: str, n: int) -> tuple[list[float], list[float]]:
+    config = OandaConfig(
+        account_id=server.exchange.account_id,
+        access_token=Secret(token),
+        environment=f"bench-{server.port}",
+        api_url=server.url,
+        stream_url=server.url,
+    )
+    adapter = OandaAdapter(config)
+    await adapter.connect()
+    fill_seen = anyio.Event()
+    adapter.add_listener(lambda event: fill_seen.set() if isinstance(event, Fill) else None)
+    acks, fills = [], []
+    for i in range(n):
+        side = OrderSide.BUY if i % 2 else OrderSide.SELL
+        fill_seen = anyio.Event()
+        started = time.perf_counter()
+        await adapter.submit_order(OrderRequest(f"b{i}", "EUR_USD", side, OrderType.MARKET, Decimal(1000)))
+        acks.append(time.perf_counter() - started)
+        with anyio.fail_after(5):
+            await fill_seen.wait()
+        fills.append(time.perf_counter() - started)
+    await adapter.disconnect()
+    return acks, fills
+
+
+def raw_round_trips(server: VenueServer, token: str, n: int) -> list[float]:
+    session = requests.Session()
+    url = f"{server.url}/v3/accounts/{server.exchange.account_id}/orders"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    times = []
+    for i in range(n):
+        units = "1000" if i % 2 else "-1000"
+        body = {
+            "order": {
+                "type": "MARKET",
+                "instrument": "EUR_USD",
+                "units": units,
+                "timeInForce": "FOK",
+                "clientExtensions": {"id": f"raw{i}"},
+            }
+        }
+        started = time.perf_counter()
+        response = session.post(url, json=body, headers=headers, timeout=5)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 201, response.text
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=300)
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    header("wire overhead: OANDA adapter vs raw HTTP, loopback")
+    token = secrets.token_urlsafe(16)
+    server = VenueServer(Exchange(), token=token, heartbeat_interval=0.25)
+    server.start()
+    server.call(server.exchange.set_price, "EUR_USD", Decimal("1.10000"))
+    try:
+        raw_round_trips(server, token, 20)  # warm up
+        raw = raw_round_trips(server, token, args.orders)
+        acks, fills = anyio.run(adapter_round_trips, server, token, args.orders)
+    finally:
+        server.stop()
+    raw_median, ack_median = statistics.median(raw), statistics.median(acks)
+    report("oanda raw HTTP submit, median", raw_median * 1e6, "us", "", None)
+    report("oanda adapter submit -> ack, median", ack_median * 1e6, "us", "", None)
+    report("oanda adapter submit -> ack, p99", percentile(acks, 99) * 1e6, "us", "", None)
+    report("oanda adapter submit -> fill event, median", statistics.median(fills) * 1e6, "us", "", None)
+    ratio = ack_median / raw_median
+    report("oanda submit -> ack / raw request", ratio, "x", "<= 1.3", ratio <= 1.3)
+
+
+if __name__ == "__main__":
+    main()
