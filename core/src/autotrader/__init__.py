@@ -5,7 +5,7 @@ The seed API's names are importable from here (``from autotrader import Executio
 
 from __future__ import annotations
 
-from autotrader.adapter import BaseBrokerAdapter, BrokerAdapter, Capabilities
+from autotrader.capabilities import Capabilities
 from autotrader.credentials import Secret
 from autotrader.errors import (
     AmbiguousOutcome,
@@ -44,6 +44,8 @@ __version__ = "0.1.0"
 
 # Heavier parts load on first use so that `import autotrader` (and `autotrader brokers`) stay fast.
 _LAZY = {
+    "BrokerAdapter": "autotrader.adapter",
+    "BaseBrokerAdapter": "autotrader.adapter",
     "ExecutionEngine": "autotrader.engine",
     "ExecutionConfig": "autotrader.engine",
     "KillSwitch": "autotrader.engine",

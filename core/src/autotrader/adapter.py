@@ -15,14 +15,14 @@ import math
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Any, ClassVar, Final, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import anyio
-import attrs
 import sniffio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from autotrader.errors import OrderNotFound, UnknownCapability, UnsupportedBackend
+from autotrader.capabilities import Capabilities
+from autotrader.errors import OrderNotFound, UnsupportedBackend
 from autotrader.model import (
     Balance,
     Fill,
@@ -31,10 +31,8 @@ from autotrader.model import (
     Order,
     OrderRequest,
     OrderStatus,
-    OrderType,
     OrderUpdate,
     Position,
-    TimeInForce,
 )
 
 __all__ = [
@@ -49,76 +47,6 @@ log = logging.getLogger(__name__)
 
 ExecutionEvent: TypeAlias = OrderUpdate | Fill
 EventListener: TypeAlias = Callable[[ExecutionEvent], None]
-
-_ALL_BACKENDS: Final = frozenset({"asyncio", "trio"})
-
-
-def _frozen_set(values: Any) -> frozenset[Any]:
-    return frozenset(values)
-
-
-@attrs.frozen
-class Capabilities:
-    """What an adapter (and its venue) can do.  Conformance tests are gated on these names.
-
-    Flag names are the boolean fields; typed names are ``order_type:<TYPE>``,
-    ``time_in_force:<TIF>`` and ``backend:<name>``.
-    """
-
-    order_types: frozenset[OrderType] = attrs.field(
-        default=frozenset({OrderType.MARKET, OrderType.LIMIT}), converter=_frozen_set
-    )
-    time_in_force: frozenset[TimeInForce] = attrs.field(
-        default=frozenset({TimeInForce.GTC}), converter=_frozen_set
-    )
-    async_backends: frozenset[str] = attrs.field(default=_ALL_BACKENDS, converter=_frozen_set)
-    modify: bool = False
-    short_selling: bool = False
-    streaming: bool = True
-    partial_fills: bool = True
-    market_time_in_force: frozenset[TimeInForce] = attrs.field(
-        default=frozenset({TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTC}),
-        converter=_frozen_set,
-    )
-    """Time-in-force values a MARKET order may carry (venues differ)."""
-    asyncio_only_reason: str = ""
-    """Why ``async_backends`` lacks trio, shown to users who try it."""
-
-    @classmethod
-    def flag_names(cls) -> frozenset[str]:
-        return frozenset(a.name for a in attrs.fields(cls) if a.type in ("bool", bool))
-
-    def has(self, name: str) -> bool:
-        """Whether the named capability is present; unknown names raise :class:`UnknownCapability`."""
-        kind, _, value = name.partition(":")
-        if value:
-            if kind == "order_type":
-                return _enum_member(OrderType, value, name) in self.order_types
-            if kind == "time_in_force":
-                return _enum_member(TimeInForce, value, name) in self.time_in_force
-            if kind == "backend":
-                if value not in _ALL_BACKENDS:
-                    raise UnknownCapability(name)
-                return value in self.async_backends
-            raise UnknownCapability(name)
-        if name not in self.flag_names():
-            raise UnknownCapability(name)
-        return bool(getattr(self, name))
-
-    def as_names(self) -> list[str]:
-        """Every capability present, by name (for ``autotrader brokers`` and summaries)."""
-        names = sorted(n for n in self.flag_names() if getattr(self, n))
-        names += sorted(f"order_type:{t.value}" for t in self.order_types)
-        names += sorted(f"time_in_force:{t.value}" for t in self.time_in_force)
-        names += sorted(f"backend:{b}" for b in self.async_backends)
-        return names
-
-
-def _enum_member(enum_cls: Any, value: str, name: str) -> Any:
-    try:
-        return enum_cls[value]
-    except KeyError:
-        raise UnknownCapability(name) from None
 
 
 def check_backend(adapter: BrokerAdapter) -> None:

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import anyio
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -99,6 +98,8 @@ def chaos(
     fault_every: Annotated[int, typer.Option(help="arm a random fault every N orders")] = 10,
 ) -> None:
     """Soak a broker's local venue with orders and random faults; fail on any loss or duplicate."""
+    import anyio
+
     from autotrader.plugins import BrokerRegistry
     from autotrader.testing.chaos import run_chaos
 
@@ -197,6 +198,8 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Replay market data through a strategy and a broker (paper by default) and summarise."""
+    import anyio
+
     from autotrader.launch import RunSettings, launch
     from autotrader.model import decimal_from_user
     from autotrader.observe import configure_logging

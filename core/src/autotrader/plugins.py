@@ -11,15 +11,18 @@ import importlib.metadata
 import logging
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from autotrader import hookspecs
-from autotrader.adapter import BrokerAdapter, Capabilities
+from autotrader.capabilities import Capabilities
 from autotrader.errors import PluginError
-from autotrader.testing.harness import VenueHarness
+
+if TYPE_CHECKING:
+    from autotrader.adapter import BrokerAdapter
+    from autotrader.testing.harness import VenueHarness
 
 __all__ = [
     "ALLOW_ENV",

@@ -24,7 +24,7 @@ import anyio
 import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
-from autotrader.adapter import BrokerAdapter, Capabilities, ExecutionEvent, check_backend
+from autotrader.adapter import BrokerAdapter, ExecutionEvent, check_backend
 from autotrader.errors import (
     InvalidOrder,
     NotConnected,
@@ -49,6 +49,7 @@ from autotrader.model import (
 from oandapyV20.endpoints import accounts, orders, positions, transactions
 from oandapyV20.endpoints.apirequest import APIRequest
 
+from autotrader_oanda.capabilities import CAPABILITIES
 from autotrader_oanda.client import V20Client
 from autotrader_oanda.config import OandaConfig
 from autotrader_oanda.environments import known_environment, register_environment
@@ -72,16 +73,6 @@ from autotrader_oanda.transactions import TransactionTranslator
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CAPABILITIES = Capabilities(
-    order_types={OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT},
-    time_in_force={TimeInForce.GTC, TimeInForce.DAY, TimeInForce.IOC, TimeInForce.FOK},
-    market_time_in_force={TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK},
-    async_backends={"asyncio", "trio"},
-    modify=True,
-    short_selling=True,
-    streaming=True,
-    partial_fills=True,
-)
 VENUE_ID_PREFIX = "#"
 """Open orders placed without a client id (by hand, elsewhere) are named ``#<order id>``."""
 

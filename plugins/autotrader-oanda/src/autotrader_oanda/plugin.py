@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from autotrader.hookspecs import hookimpl
 from autotrader.plugins import BrokerSpec
 
 from autotrader_oanda import __version__
-from autotrader_oanda.adapter import CAPABILITIES, create_adapter
+from autotrader_oanda.capabilities import CAPABILITIES
 from autotrader_oanda.config import OandaConfig
-from autotrader_oanda.harness import harness
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from autotrader.adapter import BrokerAdapter
+    from autotrader.testing.harness import HarnessSession
+
+
+def create_adapter(**config: Any) -> BrokerAdapter:
+    """Imports oandapyV20 only when an adapter is actually built (discovery stays fast)."""
+    from autotrader_oanda.adapter import create_adapter as build
+
+    return build(**config)
+
+
+def harness() -> AbstractAsyncContextManager[HarnessSession]:
+    from autotrader_oanda.harness import harness as local_venue
+
+    return local_venue()
 
 
 @hookimpl

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import anyio
 import attrs
 
-from autotrader.adapter import BrokerAdapter, Capabilities, ExecutionEvent, check_backend
+from autotrader.adapter import BrokerAdapter, ExecutionEvent, check_backend
 from autotrader.errors import (
     AmbiguousOutcome,
     InvalidOrder,
@@ -34,13 +34,12 @@ from autotrader.model import (
     ModifyRequest,
     Order,
     OrderRequest,
-    OrderType,
     OrderUpdate,
     Position,
-    TimeInForce,
     decimal_from_user,
 )
 from autotrader.testing.harness import Fault
+from autotrader_paper.capabilities import CAPABILITIES
 from autotrader_paper.instruments import DEFAULT_INSTRUMENTS
 from autotrader_paper.venue import VENUE, PaperVenue
 
@@ -66,15 +65,7 @@ class PaperTradingAdapter(BrokerAdapter):
     """Simulated broker.  Parameters and defaults are the seed API's; numbers may be floats."""
 
     name: ClassVar[str] = VENUE
-    capabilities = Capabilities(
-        order_types={OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT},
-        time_in_force={TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.DAY},
-        async_backends={"asyncio", "trio"},
-        modify=True,
-        short_selling=True,
-        streaming=True,
-        partial_fills=True,
-    )
+    capabilities = CAPABILITIES
 
     def __init__(
         self,

@@ -1,21 +1,43 @@
-"""Entry point of the paper broker (group ``autotrader``, name ``paper``)."""
+"""Entry point of the paper broker (group ``autotrader``, name ``paper``).
+
+Light on purpose: discovery (``autotrader brokers``) imports this module for every plugin, so
+the adapter and the harness are imported only when they are used.
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
 
 from autotrader.hookspecs import hookimpl
 from autotrader.plugins import BrokerSpec
-from autotrader_paper.adapter import PaperTradingAdapter
-from autotrader_paper.harness import harness
+from autotrader_paper.capabilities import CAPABILITIES
+
+if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
+    from autotrader.testing.harness import HarnessSession
+    from autotrader_paper.adapter import PaperTradingAdapter
+
+
+def create_adapter(*args: Any, **settings: Any) -> PaperTradingAdapter:
+    from autotrader_paper.adapter import PaperTradingAdapter
+
+    return PaperTradingAdapter(*args, **settings)
+
+
+def harness() -> AbstractAsyncContextManager[HarnessSession]:
+    from autotrader_paper.harness import harness as local_venue
+
+    return local_venue()
 
 
 @hookimpl
 def autotrader_broker() -> BrokerSpec:
     return BrokerSpec(
         name="paper",
-        factory=PaperTradingAdapter,
-        capabilities=PaperTradingAdapter.capabilities,
+        factory=create_adapter,
+        capabilities=CAPABILITIES,
         version=version("autotrader-paper"),
         harness=harness,
         description="deterministic in-process paper venue",
