@@ -65,3 +65,44 @@ def test_unknown_broker_says_what_is_installed() -> None:
 @pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["conformance", "--help"]])
 def test_help(args: list[str]) -> None:
     assert autotrader(*args).returncode == 0
+
+
+def test_ctrl_c_fires_the_kill_switch_and_still_summarises(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    data = tmp_path / "long.csv"
+    lines = ["timestamp,price"]
+    price = 100.0
+    for i in range(300_000):
+        price += 0.01 if (i * 7919) % 13 < 7 else -0.01
+        lines.append(f"2020-01-01T00:00:{i % 60:02d}+00:00,{price:.2f}")
+    data.write_text("\n".join(lines))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autotrader",
+            "run",
+            "--data",
+            str(data),
+            "--symbol",
+            "AAPL",
+            "--json",
+            "--no-progress",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    time.sleep(3)
+    assert process.poll() is None, "the replay ended before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["interrupted"] is True
+    assert summary["status"]["trading_state"] == "HALTED"
+    assert summary["status"]["positions"] == {}
+    assert int(summary["bars replayed"]) < 300_000
