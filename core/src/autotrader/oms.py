@@ -521,7 +521,8 @@ class OrderManager:
 
     # ------------------------------------------------------------------ internals
     def _find(self, client_order_id: str) -> _Tracked | None:
-        return self._active.get(client_order_id) or self._completed.get(client_order_id)
+        tracked = self._active.get(client_order_id)
+        return tracked if tracked is not None else self._completed.get(client_order_id)
 
     def _require(self, client_order_id: str) -> _Tracked:
         tracked = self._find(client_order_id)

@@ -38,7 +38,7 @@ class PaperVenueControl(VenueControl):
         if fault is Fault.DROP_STREAM:
             self.adapter.drop_stream()
         else:
-            faults.counts[fault] += count
+            faults.arm(fault, count)
 
     async def orders(self) -> list[LedgerOrder]:
         return self.venue.ledger_orders()
