@@ -5,12 +5,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from autotrader.model import Fill, Instrument, OrderRequest, OrderSide, OrderType, TimeInForce
+from autotrader.model import Fill, Instrument, OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce
 from autotrader.testing.harness import Fault, HarnessSession, LedgerTrade
+
+if TYPE_CHECKING:
+    from autotrader.oms import OrderManager
 
 __all__ = [
     "IdleStrategy",
@@ -19,6 +22,8 @@ __all__ = [
     "new_id",
     "request",
     "requires_fault",
+    "status_of",
+    "wait_filled",
     "wait_for",
 ]
 
@@ -98,6 +103,24 @@ def fills_match_trades(fills: list[Fill], trades: list[LedgerTrade]) -> bool:
     got = sorted(key(f.trade_id, f.quantity, f.price, f.commission) for f in fills)
     want = sorted(key(t.trade_id, t.quantity, t.price, t.commission) for t in trades)
     return got == want
+
+
+def status_of(oms: OrderManager, client_order_id: str) -> OrderStatus | None:
+    order = oms.get_order(client_order_id)
+    return order.status if order is not None else None
+
+
+async def wait_filled(
+    session: HarnessSession, oms: OrderManager, request: OrderRequest, *, what: str = "FILLED"
+) -> list[Fill]:
+    """Wait until the OMS has ``request`` FILLED, then check its fills against the venue's trades."""
+    await wait_for(lambda: status_of(oms, request.client_order_id) is OrderStatus.FILLED, what=what)
+    fills = oms.get_fills(client_order_id=request.client_order_id)
+    trades = [t for t in await session.control.trades() if t.client_order_id == request.client_order_id]
+    assert trades, "the venue made no trade"
+    assert fills_match_trades(fills, trades), "the OMS fills differ from the venue's trades"
+    assert sum(f.quantity for f in fills) == request.quantity
+    return fills
 
 
 def requires_fault(session: HarnessSession, fault: Fault) -> None:

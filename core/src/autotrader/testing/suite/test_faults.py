@@ -12,14 +12,9 @@ from autotrader.errors import AmbiguousOutcome, OrderRejected, RateLimited
 from autotrader.model import Fill, OrderSide, OrderStatus, OrderType
 from autotrader.oms import OrderManager
 from autotrader.testing.harness import Fault, HarnessSession
-from autotrader.testing.support import away, fills_match_trades, request, requires_fault, wait_for
+from autotrader.testing.support import away, fills_match_trades, request, requires_fault, status_of, wait_for
 
 pytestmark = pytest.mark.anyio
-
-
-def status(oms: OrderManager, coid: str) -> OrderStatus | None:
-    order = oms.get_order(coid)
-    return order.status if order is not None else None
 
 
 async def _ledger_count(session: HarnessSession, coid: str) -> int:
@@ -76,7 +71,7 @@ async def test_filled_order_after_timeout_trades_once(
     await s.control.inject(Fault.ACCEPT_THEN_TIMEOUT)
     req = request(s, OrderSide.BUY, OrderType.MARKET)
     await oms.submit_order(req)
-    await wait_for(lambda: status(oms, req.client_order_id) is OrderStatus.FILLED, what="FILLED")
+    await wait_for(lambda: status_of(oms, req.client_order_id) is OrderStatus.FILLED, what="FILLED")
     assert len(await s.control.orders()) == 1
     trades = await s.control.trades()
     assert sum(t.quantity for t in trades) == req.quantity
@@ -128,7 +123,7 @@ async def test_fill_during_a_stream_drop_is_not_lost(
     await s.control.inject(Fault.DROP_STREAM)
     await s.control.set_price(s.symbol, away(s, -20))
     await wait_for(
-        lambda: status(oms, req.client_order_id) is OrderStatus.FILLED,
+        lambda: status_of(oms, req.client_order_id) is OrderStatus.FILLED,
         timeout=20,
         what="the fill made while the stream was down",
         nudge=s.adapter.health_check,
@@ -145,7 +140,7 @@ async def _fill_one(s: HarnessSession, oms: OrderManager) -> str:
         req = request(s, OrderSide.BUY, price=away(s, -10))
         await oms.submit_order(req)
         await s.control.set_price(s.symbol, away(s, -20))
-    await wait_for(lambda: status(oms, req.client_order_id) is OrderStatus.FILLED, what="FILLED")
+    await wait_for(lambda: status_of(oms, req.client_order_id) is OrderStatus.FILLED, what="FILLED")
     return req.client_order_id
 
 

@@ -9,16 +9,20 @@ import pytest
 from autotrader.model import OrderSide, OrderStatus, OrderType, TimeInForce
 from autotrader.oms import OrderManager
 from autotrader.testing.harness import HarnessSession, LedgerTrade
-from autotrader.testing.support import away, fills_match_trades, half_quantity, request, ticks_for, wait_for
+from autotrader.testing.support import (
+    away,
+    fills_match_trades,
+    half_quantity,
+    request,
+    status_of,
+    ticks_for,
+    wait_filled,
+    wait_for,
+)
 
 pytestmark = pytest.mark.anyio
 
 CLOSED_UNFILLED = (OrderStatus.EXPIRED, OrderStatus.CANCELLED)
-
-
-def status(oms: OrderManager, coid: str) -> OrderStatus | None:
-    order = oms.get_order(coid)
-    return order.status if order is not None else None
 
 
 async def _trades_of(session: HarnessSession, coid: str) -> list[LedgerTrade]:
@@ -35,10 +39,7 @@ async def test_stop_order_triggers_on_the_cross(
     assert order.status is OrderStatus.ACCEPTED, order.reason
     assert await _trades_of(s, req.client_order_id) == []
     await s.control.set_price(s.symbol, away(s, 20))
-    await wait_for(lambda: status(oms, req.client_order_id) is OrderStatus.FILLED, what="stop filled")
-    fills = oms.get_fills(client_order_id=req.client_order_id)
-    assert fills_match_trades(fills, await _trades_of(s, req.client_order_id))
-    assert sum(f.quantity for f in fills) == req.quantity
+    await wait_filled(s, oms, req, what="stop filled")
 
 
 @pytest.mark.requires("order_type:STOP_LIMIT")
@@ -51,10 +52,7 @@ async def test_stop_limit_triggers_and_respects_its_limit(
     order = await oms.submit_order(req)
     assert order.status is OrderStatus.ACCEPTED, order.reason
     await s.control.set_price(s.symbol, away(s, 12))
-    await wait_for(lambda: status(oms, req.client_order_id) is OrderStatus.FILLED, what="stop-limit filled")
-    fills = oms.get_fills(client_order_id=req.client_order_id)
-    assert fills_match_trades(fills, await _trades_of(s, req.client_order_id))
-    assert sum(f.quantity for f in fills) == req.quantity
+    fills = await wait_filled(s, oms, req, what="stop-limit filled")
     assert all(f.price <= limit_price for f in fills)
 
 
@@ -63,10 +61,7 @@ async def test_ioc_marketable_fills(autotrader_session: HarnessSession, autotrad
     s, oms = autotrader_session, autotrader_oms
     req = request(s, OrderSide.BUY, price=away(s, 5), tif=TimeInForce.IOC)
     await oms.submit_order(req)
-    await wait_for(lambda: status(oms, req.client_order_id) is OrderStatus.FILLED, what="IOC filled")
-    fills = oms.get_fills(client_order_id=req.client_order_id)
-    assert fills_match_trades(fills, await _trades_of(s, req.client_order_id))
-    assert sum(f.quantity for f in fills) == req.quantity
+    await wait_filled(s, oms, req, what="IOC filled")
 
 
 @pytest.mark.requires("time_in_force:IOC")
@@ -76,7 +71,7 @@ async def test_ioc_unmarketable_expires_unfilled(
     s, oms = autotrader_session, autotrader_oms
     req = request(s, OrderSide.BUY, price=away(s, -10), tif=TimeInForce.IOC)
     await oms.submit_order(req)
-    await wait_for(lambda: status(oms, req.client_order_id) in CLOSED_UNFILLED, what="IOC expired")
+    await wait_for(lambda: status_of(oms, req.client_order_id) in CLOSED_UNFILLED, what="IOC expired")
     assert await _trades_of(s, req.client_order_id) == []
     assert oms.positions.quantity(s.symbol) == 0
 
@@ -91,7 +86,7 @@ async def test_fok_without_enough_liquidity_expires_unfilled(
     await s.control.set_price(s.symbol, s.price)
     req = request(s, OrderSide.BUY, price=away(s, 5), tif=TimeInForce.FOK)
     await oms.submit_order(req)
-    await wait_for(lambda: status(oms, req.client_order_id) in CLOSED_UNFILLED, what="FOK expired")
+    await wait_for(lambda: status_of(oms, req.client_order_id) in CLOSED_UNFILLED, what="FOK expired")
     assert await _trades_of(s, req.client_order_id) == []
 
 
@@ -119,10 +114,10 @@ async def test_partial_fill_then_the_rest(
         return order.filled_quantity if order is not None else Decimal(0)
 
     await wait_for(lambda: filled() == half, what="first partial fill")
-    assert status(oms, req.client_order_id) is OrderStatus.PARTIALLY_FILLED
+    assert status_of(oms, req.client_order_id) is OrderStatus.PARTIALLY_FILLED
     await s.control.set_liquidity(s.symbol, None)
     await s.control.set_price(s.symbol, s.price)
-    await wait_for(lambda: status(oms, req.client_order_id) is OrderStatus.FILLED, what="rest filled")
+    await wait_for(lambda: status_of(oms, req.client_order_id) is OrderStatus.FILLED, what="rest filled")
     trades = await _trades_of(s, req.client_order_id)
     assert len(trades) >= 2
     assert fills_match_trades(oms.get_fills(client_order_id=req.client_order_id), trades)
@@ -139,7 +134,7 @@ async def test_market_remainder_expires_on_a_thin_book(
     await s.control.set_price(s.symbol, s.price)
     req = request(s, OrderSide.BUY, OrderType.MARKET)
     await oms.submit_order(req)
-    await wait_for(lambda: status(oms, req.client_order_id) in CLOSED_UNFILLED, what="remainder expired")
+    await wait_for(lambda: status_of(oms, req.client_order_id) in CLOSED_UNFILLED, what="remainder expired")
     order = oms.get_order(req.client_order_id)
     assert order is not None and order.filled_quantity == half
 
