@@ -1,23 +1,22 @@
-"""``PaperTradingAdapter``: the seed API's paper broker over a :class:`PaperVenue`.
+"""``PaperTradingAdapter``: the seed API's paper broker, in front of a :class:`PaperVenue`.
 
-It behaves like a remote broker so that everything above it is exercised as in live trading:
-optional latency, local validation before the "wire", events delivered through a "stream" that
-fault injection can cut, duplicate or reorder, and reconciliation after the stream comes back.
+It behaves like a remote broker so that everything above it runs as in live trading: local
+validation before the "wire", optional latency, request faults (5xx, 429, lost responses),
+events through a :class:`PaperStream` that can drop, duplicate and reorder, and reconciliation
+after the stream comes back.  With ``latency_ms=(0, 0)`` a request never sleeps, which keeps
+the engine's order path benchmark about the engine, not the simulator.
 """
 
 from __future__ import annotations
 
 import random
-import time
-from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import anyio
-import attrs
 
-from autotrader.adapter import BrokerAdapter, ExecutionEvent, check_backend
+from autotrader.adapter import BrokerAdapter, check_backend
 from autotrader.errors import (
     AmbiguousOutcome,
     InvalidOrder,
@@ -40,33 +39,14 @@ from autotrader.model import (
 )
 from autotrader.testing.harness import Fault
 from autotrader_paper.capabilities import CAPABILITIES
+from autotrader_paper.config import PaperConfig
+from autotrader_paper.faults import FaultPlan
 from autotrader_paper.instruments import DEFAULT_INSTRUMENTS
+from autotrader_paper.stream import PaperStream
 from autotrader_paper.venue import VENUE, PaperVenue
+from autotrader_paper.venue.orders import WorkingOrder
 
 __all__ = ["PaperTradingAdapter"]
-
-
-class _Faults:
-    """Armed faults, consumed by the calls and events they hit."""
-
-    def __init__(self) -> None:
-        self.counts: dict[Fault, int] = dict.fromkeys(Fault, 0)
-        self.armed = False
-        """Whether any count was ever armed: spares the order path ten lookups when none was."""
-        self.reason = "injected fault"
-        self.retry_after = 1.0
-
-    def arm(self, fault: Fault, count: int) -> None:
-        self.counts[fault] += count
-        self.armed = True
-
-    def take(self, fault: Fault) -> bool:
-        if not self.armed:
-            return False
-        if self.counts[fault] > 0:
-            self.counts[fault] -= 1
-            return True
-        return False
 
 
 class PaperTradingAdapter(BrokerAdapter):
@@ -87,35 +67,70 @@ class PaperTradingAdapter(BrokerAdapter):
         *,
         currency: str = "USD",
         reconnect_delay: float = 0.2,
+        request_timeout: float = 2.0,
+        session_id: str | None = None,
+        config: PaperConfig | None = None,
     ) -> None:
         super().__init__()
-        low, high = (float(x) for x in latency_ms)
-        if low < 0 or high < low:
-            raise InvalidOrder(
-                "latency_ms", f"expected (low, high) with 0 <= low <= high, got {latency_ms!r}"
+        if config is None:
+            config = PaperConfig(
+                initial_balance=initial_balance,
+                latency_ms=latency_ms,
+                slippage_bps=slippage_bps,
+                commission_bps=commission_bps,
+                fill_probability=fill_probability,
+                seed=seed,
+                currency=currency,
+                reconnect_delay=reconnect_delay,
+                request_timeout=request_timeout,
+                session_id=session_id,
             )
-        if not 0.0 <= fill_probability <= 1.0:
-            raise InvalidOrder("fill_probability", f"must be within [0, 1], got {fill_probability!r}")
-        self.latency_ms = (low, high)
-        self.initial_balance = decimal_from_user(initial_balance, "initial_balance")
-        self._rng = random.Random(seed)
+        self.config = config
+        self._rng = random.Random(config.seed)
+        self._latency = config.latency_ms if config.latency_ms[1] > 0 else None
         self.venue = PaperVenue(
             {**DEFAULT_INSTRUMENTS, **(instruments or {})},
-            initial_balance=self.initial_balance,
-            currency=currency,
-            slippage_bps=decimal_from_user(slippage_bps, "slippage_bps"),
-            commission_bps=decimal_from_user(commission_bps, "commission_bps"),
-            fill_probability=fill_probability,
+            initial_balance=config.initial_balance,
+            currency=config.currency,
+            slippage_bps=config.slippage_bps,
+            commission_bps=config.commission_bps,
+            fill_probability=config.fill_probability,
             rng=self._rng,
-            on_event=self._from_venue,
+            session_id=config.session_id,
         )
-        self.faults = _Faults()
-        self.reconnect_delay = reconnect_delay
+        self.faults: FaultPlan = self.venue.faults
+        self.stream = PaperStream(self.venue, self._emit, self.faults, reconnect_delay=config.reconnect_delay)
+        self.venue.on_event = self.stream.deliver
         self._connected = False
-        self._stream_down_since: float | None = None
-        self._muted: set[str] = set()
-        self._held: deque[ExecutionEvent] = deque()
-        self._tracked: set[str] = set()
+
+    @classmethod
+    def from_config(cls, config: PaperConfig, **kwargs: Any) -> PaperTradingAdapter:
+        return cls(config=config, **kwargs)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"PaperTradingAdapter(initial_balance={c.initial_balance}, latency_ms={c.latency_ms}, "
+            f"slippage_bps={c.slippage_bps}, commission_bps={c.commission_bps}, "
+            f"fill_probability={c.fill_probability}, seed={c.seed})"
+        )
+
+    # seed API attribute names
+    @property
+    def initial_balance(self) -> Decimal:
+        return self.config.initial_balance
+
+    @property
+    def latency_ms(self) -> tuple[float, float]:
+        return self.config.latency_ms
+
+    @property
+    def reconnect_delay(self) -> float:
+        return self.stream.reconnect_delay
+
+    @reconnect_delay.setter
+    def reconnect_delay(self, seconds: float) -> None:
+        self.stream.reconnect_delay = seconds
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -131,7 +146,8 @@ class PaperTradingAdapter(BrokerAdapter):
         self._connected = False
 
     async def health_check(self) -> bool:
-        await self._reconnect_if_due()
+        """Connected; also the moment a dropped stream is re-subscribed if it is due."""
+        self.stream.resume_if_due()
         return self._connected
 
     async def instruments(self) -> Mapping[str, Instrument]:
@@ -140,43 +156,66 @@ class PaperTradingAdapter(BrokerAdapter):
     # ------------------------------------------------------------------ market data (seed API)
     def update_price(self, symbol: str, price: Any) -> None:
         """Move the simulated market; resting orders that the price crosses fill."""
+        self.stream.resume_if_due()
         self.venue.set_price(symbol, decimal_from_user(price, "price"))
 
     def last_price(self, symbol: str) -> Decimal | None:
         return self.venue.last_price(symbol)
 
+    def end_of_day(self) -> list[Order]:
+        """Close the trading session: open DAY orders expire (their events go out on the stream)."""
+        return self.venue.end_session()
+
+    def drop_stream(self) -> None:
+        """Cut the event stream now (fault injection); see :class:`PaperStream`."""
+        self.stream.drop()
+
     # ------------------------------------------------------------------ orders
     async def submit_order(self, request: OrderRequest) -> OrderUpdate:
         self._validate(request)
-        await self._wire()
-        if self.faults.take(Fault.SERVER_ERROR):
-            raise TransientError("paper: 503 Service Unavailable (injected, order not processed)", code=503)
-        if self.faults.take(Fault.REJECT):
-            raise _reject(self.faults.reason)
-        ambiguous = self.faults.take(Fault.ACCEPT_THEN_TIMEOUT)
-        if ambiguous:
-            self._muted.add(request.client_order_id)
+        await self._request()
+        faults = self.faults
+        if faults.armed:
+            if faults.take(Fault.SERVER_ERROR):
+                raise TransientError(
+                    "paper: 503 Service Unavailable (injected, order not processed)", code=503
+                )
+            if faults.take(Fault.ACCEPT_THEN_TIMEOUT):
+                await self._submit_lost(request)
+        record = self.venue.place(request)
+        if record.status.is_open:
+            self.stream.track(request.client_order_id)
+        return _ack(record)
+
+    async def _submit_lost(self, request: OrderRequest) -> NoReturn:
+        """The venue processes the order but neither its response nor its events arrive."""
+        self.stream.mute(request.client_order_id)
         try:
-            order = self.venue.submit(request)
+            record = self.venue.place(request)
+            if record.status.is_open:
+                self.stream.track(request.client_order_id)
+        except OrderRejected:
+            pass  # the reject was lost with the response
         finally:
-            self._muted.discard(request.client_order_id)
-        self._tracked.add(request.client_order_id)
-        if ambiguous:
-            raise AmbiguousOutcome("paper: the order was sent but its response timed out (injected)")
-        return _update(order)
+            self.stream.mute(None)
+        if self._latency is not None:
+            await anyio.sleep(self.config.request_timeout)
+        raise AmbiguousOutcome(
+            f"paper: no response to order {request.client_order_id!r} within "
+            f"{self.config.request_timeout}s (injected)"
+        )
 
     async def cancel_order(self, client_order_id: str) -> OrderUpdate:
-        await self._wire()
+        await self._request()
         return _update(self.venue.cancel(client_order_id))
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
-        await self._wire()
+        await self._request()
         return [_update(o) for o in self.venue.cancel_all(symbol)]
 
     async def modify_order(self, request: ModifyRequest) -> OrderUpdate:
         current = self.venue.order(request.client_order_id)
         if current is not None:
-            instrument = self.venue.instruments[current.symbol]
             changed = OrderRequest(
                 client_order_id=current.client_order_id,
                 symbol=current.symbol,
@@ -187,28 +226,29 @@ class PaperTradingAdapter(BrokerAdapter):
                 stop_price=request.stop_price or current.stop_price,
                 time_in_force=current.time_in_force,
             )
-            instrument.validate(changed)
-        await self._wire()
-        return _modified(self.venue.modify(request))
+            self.venue.instruments[current.symbol].validate(changed)
+        await self._request()
+        order = self.venue.modify(request)
+        return _update(order, with_terms=True)
 
     async def get_order(self, client_order_id: str) -> Order | None:
-        await self._wire()
+        await self._request()
         return self.venue.order(client_order_id)
 
     async def get_open_orders(self, symbol: str | None = None) -> list[Order]:
-        await self._wire()
+        await self._request()
         return self.venue.open_orders(symbol)
 
     async def get_order_fills(self, client_order_id: str) -> list[Fill]:
-        await self._wire()
+        await self._request()
         return self.venue.fills_of(client_order_id)
 
     async def get_positions(self) -> list[Position]:
-        await self._wire()
+        await self._request()
         return self.venue.positions()
 
     async def get_balances(self) -> list[Balance]:
-        await self._wire()
+        await self._request()
         return self.venue.balances()
 
     # ------------------------------------------------------------------ the "wire"
@@ -222,58 +262,37 @@ class PaperTradingAdapter(BrokerAdapter):
             raise UnsupportedOrder("time_in_force", f"{request.time_in_force.value} is not supported")
         instrument.validate(request, reference_price=self.venue.last_price(request.symbol))
 
-    async def _wire(self) -> None:
+    async def _request(self) -> None:
         """What every request goes through: connection, rate limit, latency, stream recovery."""
         if not self._connected:
             raise NotConnected("paper: not connected")
-        if self.faults.take(Fault.RATE_LIMIT):
+        if self.faults.armed and self.faults.take(Fault.RATE_LIMIT):
             retry_after = self.faults.retry_after
             raise RateLimited(
                 f"paper: 429 Too Many Requests, retry after {retry_after}s", retry_after=retry_after, code=429
             )
-        low, high = self.latency_ms
-        if high > 0:
+        if self._latency is not None:
+            low, high = self._latency
             await anyio.sleep(self._rng.uniform(low, high) / 1000)
-        await self._reconnect_if_due()
-
-    # ------------------------------------------------------------------ the "stream"
-    def drop_stream(self) -> None:
-        self._stream_down_since = time.monotonic()
-
-    async def _reconnect_if_due(self) -> None:
-        """After a drop, re-subscribe and replay what the venue did meanwhile (the OMS dedupes)."""
-        if (
-            self._stream_down_since is None
-            or time.monotonic() - self._stream_down_since < self.reconnect_delay
-        ):
-            return
-        self._stream_down_since = None
-        for coid in sorted(self._tracked):
-            order = self.venue.order(coid)
-            if order is None:
-                continue
-            for fill in self.venue.fills_of(coid):
-                self._emit(fill)
-            self._emit(_update(order))
-            if not order.status.is_open:
-                self._tracked.discard(coid)
-
-    def _from_venue(self, event: ExecutionEvent) -> None:
-        if event.client_order_id in self._muted or self._stream_down_since is not None:
-            return  # lost on the wire; reconciliation recovers it
-        if isinstance(event, OrderUpdate) and not event.status.is_open:
-            self._tracked.discard(event.client_order_id)
-        if self.faults.take(Fault.REORDER_EVENTS):
-            self._held.append(event)
-            return
-        self._emit(event)
-        while self._held:
-            self._emit(self._held.popleft())
-        if self.faults.take(Fault.DUPLICATE_EVENTS):
-            self._emit(event)
+        self.stream.resume_if_due()
 
 
-def _update(order: Order) -> OrderUpdate:
+def _ack(record: WorkingOrder) -> OrderUpdate:
+    if record.last_update is not None and record.last_update.quantity is None:
+        return record.last_update  # what the venue just reported is the order's state
+    return OrderUpdate(
+        client_order_id=record.client_order_id,
+        status=record.status,
+        venue=VENUE,
+        venue_order_id=record.venue_order_id,
+        filled_quantity=record.filled,
+        average_price=record.average_price,
+        reason=record.reason,
+        timestamp=record.updated_at,
+    )
+
+
+def _update(order: Order, *, with_terms: bool = False) -> OrderUpdate:
     return OrderUpdate(
         client_order_id=order.client_order_id,
         status=order.status,
@@ -282,15 +301,8 @@ def _update(order: Order) -> OrderUpdate:
         filled_quantity=order.filled_quantity,
         average_price=order.average_fill_price,
         reason=order.reason,
+        quantity=order.quantity if with_terms else None,
+        price=order.price if with_terms else None,
+        stop_price=order.stop_price if with_terms else None,
+        timestamp=order.updated_at,
     )
-
-
-def _modified(order: Order) -> OrderUpdate:
-    """The ack of a modify carries the order's new terms."""
-    return attrs.evolve(
-        _update(order), quantity=order.quantity, price=order.price, stop_price=order.stop_price
-    )
-
-
-def _reject(reason: str) -> OrderRejected:
-    return OrderRejected(f"paper: {reason}", code="INJECTED")

@@ -12,6 +12,8 @@ __all__ = ["PaperVenueControl"]
 
 
 class PaperVenueControl(VenueControl):
+    """Acts on the venue directly (never through the adapter), so the suite checks the venue's truth."""
+
     supported_faults = frozenset(Fault)
 
     def __init__(self, adapter: PaperTradingAdapter) -> None:
@@ -32,7 +34,7 @@ class PaperVenueControl(VenueControl):
         reason: str = "injected by the conformance suite",
         retry_after: float = 1.0,
     ) -> None:
-        faults = self.adapter.faults
+        faults = self.venue.faults
         faults.reason = reason
         faults.retry_after = retry_after
         if fault is Fault.DROP_STREAM:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from autotrader.hookspecs import hookimpl
 from autotrader.plugins import BrokerSpec
 from autotrader_paper.capabilities import CAPABILITIES
+from autotrader_paper.config import PaperConfig
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 
 def create_adapter(*args: Any, **settings: Any) -> PaperTradingAdapter:
+    """The seed's keyword arguments, or ``config=PaperConfig(...)``."""
     from autotrader_paper.adapter import PaperTradingAdapter
 
     return PaperTradingAdapter(*args, **settings)
@@ -39,6 +41,7 @@ def autotrader_broker() -> BrokerSpec:
         factory=create_adapter,
         capabilities=CAPABILITIES,
         version=version("autotrader-paper"),
+        config_class=PaperConfig,
         harness=harness,
         description="deterministic in-process paper venue",
     )

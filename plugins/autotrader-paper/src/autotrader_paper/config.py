@@ -1,0 +1,69 @@
+"""Settings of the paper broker (the seed API's ``PaperTradingAdapter`` arguments, validated).
+
+Numbers people type (``slippage_bps=5.0``) are taken by their decimal repr, never through
+binary floating point: ``decimal_from_user(0.1) == Decimal("0.1")``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from autotrader.errors import ConfigError
+from autotrader.model import decimal_from_user
+
+__all__ = ["PaperConfig"]
+
+
+def _decimal(value: object) -> Decimal:
+    return decimal_from_user(value, "paper setting")
+
+
+def _non_negative(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value < 0:
+        raise ConfigError(f"paper.{attribute.name}", f"must not be negative, got {value}")
+
+
+def _latency(value: object) -> tuple[float, float]:
+    try:
+        low, high = (float(x) for x in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise ConfigError(
+            "paper.latency_ms", f"expected (low, high) in milliseconds, got {value!r}"
+        ) from None
+    if low < 0 or high < low:
+        raise ConfigError("paper.latency_ms", f"expected 0 <= low <= high, got {value!r}")
+    return low, high
+
+
+def _probability(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError("paper.fill_probability", f"must be within [0, 1], got {value!r}")
+
+
+@attrs.frozen
+class PaperConfig:
+    initial_balance: Decimal = attrs.field(
+        default=Decimal(100_000), converter=_decimal, validator=_non_negative
+    )
+    latency_ms: tuple[float, float] = attrs.field(default=(10.0, 50.0), converter=_latency)
+    """Each request sleeps uniformly within this range; ``(0, 0)`` never sleeps at all."""
+    slippage_bps: Decimal = attrs.field(default=Decimal("5.0"), converter=_decimal, validator=_non_negative)
+    """Against the taker, on market orders and triggered stops."""
+    commission_bps: Decimal = attrs.field(
+        default=Decimal("10.0"), converter=_decimal, validator=_non_negative
+    )
+    """Of each trade's notional, charged in the settlement currency."""
+    fill_probability: float = attrs.field(default=0.95, converter=float, validator=_probability)
+    """Chance that a crossed resting limit fills on a price event."""
+    seed: int | None = None
+    """Seeds latency and fill draws: the same seed and inputs give the same run."""
+    currency: str = "USD"
+    reconnect_delay: float = attrs.field(default=0.2, converter=float, validator=_non_negative)
+    """After a dropped stream, how long before the adapter re-subscribes and reconciles."""
+    request_timeout: float = attrs.field(default=2.0, converter=float, validator=_non_negative)
+    """How long an unanswered request waits (only when latency is simulated) before it is ambiguous."""
+    session_id: str | None = None
+    """Prefix of venue order and trade ids; random by default so that restarts never reuse an id."""

@@ -1,0 +1,447 @@
+"""``PaperVenue``: matching, stops, liquidity caps, fill probability and the venue's ledger.
+
+Nothing happens on its own: the venue acts when an order arrives, is modified or cancelled, or
+when :meth:`PaperVenue.set_price` moves the market.  So a run is reproducible for a given seed.
+
+Matching model (one price per symbol, the last trade):
+
+* An order is *activated* when it arrives (or, for a stop, when the price reaches its stop).
+  At activation it is a taker: a market order fills at the price moved by ``slippage_bps``
+  against it (rounded to the tick, against it); a marketable limit fills at the market price.
+* What is left of a limit rests in time priority.  A later price that crosses it fills it *at
+  its limit price* (it was the maker), with probability ``fill_probability`` per price event.
+* ``set_liquidity(symbol, q)`` caps what can fill per price event (and per arriving order at the
+  current price), which is how partial fills happen: a market or IOC remainder expires, FOK
+  fills completely or expires unfilled, a resting remainder keeps working.
+* DAY orders expire at :meth:`PaperVenue.end_session`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+import attrs
+
+from autotrader.adapter import ExecutionEvent
+from autotrader.errors import OrderNotFound, OrderRejected
+from autotrader.model import (
+    ZERO,
+    Balance,
+    Fill,
+    Instrument,
+    Liquidity,
+    ModifyRequest,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Position,
+    TimeInForce,
+)
+from autotrader.testing.harness import Fault, LedgerOrder, LedgerTrade
+from autotrader_paper.faults import FaultPlan
+from autotrader_paper.venue.account import Account
+from autotrader_paper.venue.orders import IMMEDIATE_ONLY, MARKET_LIKE, WorkingOrder
+
+__all__ = ["VENUE", "PaperVenue"]
+
+VENUE = "paper"
+_BPS = Decimal(10_000)
+
+
+def _ignore(event: ExecutionEvent) -> None:
+    return None
+
+
+class PaperVenue:
+    """The exchange and the account behind the paper broker."""
+
+    def __init__(
+        self,
+        instruments: Mapping[str, Instrument],
+        *,
+        initial_balance: Decimal,
+        currency: str = "USD",
+        slippage_bps: Decimal = ZERO,
+        commission_bps: Decimal = ZERO,
+        fill_probability: float = 1.0,
+        rng: random.Random | None = None,
+        on_event: Callable[[ExecutionEvent], None] = _ignore,
+        clock: Callable[[], float] | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        self.instruments = dict(instruments)
+        self.account = Account(currency, initial_balance)
+        self.slippage_bps = slippage_bps
+        self.commission_bps = commission_bps
+        self.fill_probability = fill_probability
+        self.rng = rng or random.Random()
+        self.on_event = on_event
+        self.faults = FaultPlan()
+        """Faults armed by the test harness; the venue itself consumes ``Fault.REJECT``."""
+        self._clock = clock or time.time
+        self._now = 0.0
+        # Ids carry a per-venue session token: a restarted process gets a new in-memory venue,
+        # and a journal that saw trade "T1" yesterday must not take today's "T1" for a duplicate.
+        self.session_id = session_id if session_id is not None else uuid.uuid4().hex[:8]
+        self._prices: dict[str, Decimal] = {}
+        self._caps: dict[str, Decimal | None] = {}
+        self._available: dict[str, Decimal | None] = {}
+        self._orders: dict[str, WorkingOrder] = {}
+        self._ledger: list[WorkingOrder] = []
+        self._books: dict[str, dict[str, WorkingOrder]] = {}
+        """Resting orders per symbol, in time priority (dicts keep insertion order)."""
+        self._trades: list[LedgerTrade] = []
+        self._fills: dict[str, list[Fill]] = {}
+        self._order_ids = itertools.count(1)
+        self._trade_ids = itertools.count(1)
+
+    # ------------------------------------------------------------------ market
+    def set_price(self, symbol: str, price: Decimal) -> None:
+        """Move the market: refresh the liquidity cap and match resting orders in time priority."""
+        self._instrument(symbol)
+        self._prices[symbol] = price
+        self._available[symbol] = self._caps.get(symbol)
+        book = self._books.get(symbol)
+        if book:
+            self._now = self._clock()
+            for record in list(book.values()):
+                if record.status.is_open:
+                    self._match(record, price, taker=False)
+
+    def set_liquidity(self, symbol: str, quantity: Decimal | None) -> None:
+        """Cap what each price event can fill (``None``: unlimited)."""
+        self._caps[symbol] = quantity
+        self._available[symbol] = quantity
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        return self._prices.get(symbol)
+
+    def end_session(self) -> list[Order]:
+        """The trading day ends: every open DAY order expires."""
+        self._now = self._clock()
+        expired = [
+            r
+            for r in self._orders.values()
+            if r.status.is_open and r.request.time_in_force is TimeInForce.DAY
+        ]
+        for record in expired:
+            self._close(record, OrderStatus.EXPIRED)
+        return [r.snapshot() for r in expired]
+
+    # ------------------------------------------------------------------ orders
+    def submit(self, request: OrderRequest) -> Order:
+        """Take a new order; returns its state after the immediate matching attempt."""
+        return self.place(request).snapshot()
+
+    def place(self, request: OrderRequest) -> WorkingOrder:
+        """:meth:`submit` without the snapshot (the adapter's lean path)."""
+        coid = request.client_order_id
+        existing = self._orders.get(coid)
+        if existing is not None and existing.status.is_open:
+            raise OrderRejected("Duplicate order sent.", code="DUPLICATE_CLIENT_ORDER_ID")
+        instrument = self._instrument(request.symbol)
+        self._now = now = self._clock()
+        record = WorkingOrder(
+            request,
+            f"{self.session_id}-O{next(self._order_ids)}",
+            self.account.settlement_asset(instrument),
+            now,
+            now,
+        )
+        self._orders[coid] = record
+        self._ledger.append(record)
+        problem: str | None
+        if self.faults.armed and self.faults.take(Fault.REJECT):
+            problem, code = self.faults.reason, "INJECTED"
+        else:
+            problem, code = self._refusal(record), "REJECTED"
+        if problem is not None:
+            record.status, record.reason = OrderStatus.REJECTED, problem
+            raise OrderRejected(problem, code=code)
+        self._update(record)
+        price = self._prices.get(request.symbol)
+        if price is not None:
+            self._match(record, price, taker=True)
+        if record.status.is_open:
+            self._books.setdefault(request.symbol, {})[coid] = record
+            self._reserve(record)
+        return record
+
+    def cancel(self, client_order_id: str) -> Order:
+        record = self._open_record(client_order_id)
+        self._now = self._clock()
+        self._close(record, OrderStatus.CANCELLED)
+        return record.snapshot()
+
+    def cancel_all(self, symbol: str | None = None) -> list[Order]:
+        return [
+            self.cancel(r.client_order_id)
+            for r in list(self._orders.values())
+            if r.status.is_open and (symbol is None or r.request.symbol == symbol)
+        ]
+
+    def modify(self, request: ModifyRequest) -> Order:
+        """Change price / stop / quantity of a working order.
+
+        Like real venues, a new price or a larger quantity loses time priority; a new price that
+        crosses the market executes at once as a taker.
+        """
+        record = self._open_record(request.client_order_id)
+        if request.quantity is not None and request.quantity <= record.filled:
+            raise OrderRejected(f"new quantity {request.quantity} is not above the filled {record.filled}")
+        old = record.request
+        changes = {
+            name: value
+            for name in ("quantity", "price", "stop_price")
+            if (value := getattr(request, name)) is not None
+        }
+        try:
+            new = attrs.evolve(old, **changes)
+        except ValueError as exc:
+            raise OrderRejected(str(exc)) from None
+        self._now = self._clock()
+        record.request = new
+        shortfall = self._reserve(record, check=True)
+        if shortfall is not None:
+            record.request = old
+            raise OrderRejected(shortfall)
+        if new.price != old.price or new.stop_price != old.stop_price or new.quantity > old.quantity:
+            book = self._books[new.symbol]
+            del book[new.client_order_id]
+            book[new.client_order_id] = record
+        self._update(record, with_terms=True)
+        price = self._prices.get(new.symbol)
+        if price is not None:
+            self._match(record, price, taker=True)
+        return record.snapshot()
+
+    def order(self, client_order_id: str) -> Order | None:
+        record = self._orders.get(client_order_id)
+        return record.snapshot() if record is not None else None
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        return [
+            r.snapshot()
+            for r in self._orders.values()
+            if r.status.is_open and (symbol is None or r.request.symbol == symbol)
+        ]
+
+    def fills_of(self, client_order_id: str) -> list[Fill]:
+        return list(self._fills.get(client_order_id, ()))
+
+    # ------------------------------------------------------------------ account
+    @property
+    def currency(self) -> str:
+        return self.account.currency
+
+    @property
+    def cash(self) -> Decimal:
+        """Cash in the account currency."""
+        return self.account.cash()
+
+    def positions(self) -> list[Position]:
+        return self.account.positions()
+
+    def balances(self) -> list[Balance]:
+        return self.account.balances()
+
+    def equity(self) -> Decimal:
+        """Account-currency cash plus positions marked at the last prices."""
+        return self.account.equity(self._prices)
+
+    # ------------------------------------------------------------------ ledger
+    def ledger_orders(self) -> list[LedgerOrder]:
+        return [r.ledger_entry() for r in self._ledger]
+
+    def ledger_trades(self) -> list[LedgerTrade]:
+        return list(self._trades)
+
+    # ------------------------------------------------------------------ checks
+    def _refusal(self, record: WorkingOrder) -> str | None:
+        request = record.request
+        last = self._prices.get(request.symbol)
+        if request.order_type is OrderType.MARKET and last is None:
+            return f"no market price for {request.symbol} yet: a market order cannot be priced"
+        if record.is_buy and not request.reduce_only:
+            reference = request.price or request.stop_price or last
+            if reference is not None:
+                cost = self._cost(request.quantity, reference)
+                free = self.account.free(record.settlement_asset)
+                if cost > free:
+                    return (
+                        f"insufficient balance: {cost:.2f} {record.settlement_asset} needed, {free:.2f} free"
+                    )
+        return None
+
+    def _cost(self, quantity: Decimal, price: Decimal) -> Decimal:
+        """Cash a buy of ``quantity`` at ``price`` may take, slippage and commission included."""
+        return quantity * price * (1 + (self.commission_bps + self.slippage_bps) / _BPS)
+
+    def _reserve(self, record: WorkingOrder, *, check: bool = False) -> str | None:
+        """Lock the cash a resting buy may take; with ``check``, refuse (and change nothing) if short."""
+        request = record.request
+        wanted = ZERO
+        if record.is_buy and not request.reduce_only and record.status.is_open:
+            reference = request.price or request.stop_price
+            if reference is not None:
+                wanted = self._cost(record.remaining, reference)
+        delta = wanted - record.reserved
+        if check and delta > 0 and delta > self.account.free(record.settlement_asset):
+            return (
+                f"insufficient balance to grow the order: {delta:.2f} {record.settlement_asset} more needed"
+            )
+        self.account.lock(record.settlement_asset, delta)
+        record.reserved = wanted
+        return None
+
+    # ------------------------------------------------------------------ matching
+    def _match(self, record: WorkingOrder, price: Decimal, *, taker: bool) -> None:
+        """Try to fill ``record`` at market ``price``; ``taker`` when it arrives or is changed."""
+        request = record.request
+        buy = record.is_buy
+        if not record.triggered and request.order_type in (OrderType.STOP, OrderType.STOP_LIMIT):
+            assert request.stop_price is not None
+            if not (price >= request.stop_price if buy else price <= request.stop_price):
+                return
+            record.triggered = True
+            taker = True  # a triggered stop is a new order entering the book
+        immediate_only = request.time_in_force in IMMEDIATE_ONLY
+        if request.order_type in MARKET_LIKE:
+            fill_price = self._slipped(request.symbol, price, buy)
+        else:
+            limit = request.price
+            assert limit is not None
+            if not (price <= limit if buy else price >= limit):
+                if immediate_only and taker:
+                    self._close(record, OrderStatus.EXPIRED)
+                return
+            if not taker and self.fill_probability < 1.0 and self.rng.random() >= self.fill_probability:
+                return  # crossed, but the queue ahead took the liquidity this time
+            fill_price = price if taker else limit
+        remaining = record.remaining
+        quantity = self._fillable(request.symbol, remaining)
+        if request.time_in_force is TimeInForce.FOK and quantity < remaining:
+            self._give_back(request.symbol, quantity)
+            self._close(record, OrderStatus.EXPIRED)
+            return
+        if quantity > 0:
+            self._execute(record, quantity, fill_price, taker)
+        if record.status.is_open and (immediate_only or request.order_type in MARKET_LIKE):
+            self._close(record, OrderStatus.EXPIRED)
+
+    def _fillable(self, symbol: str, wanted: Decimal) -> Decimal:
+        available = self._available.get(symbol)
+        if available is None:
+            return wanted
+        quantity = self._instrument(symbol).round_quantity(min(wanted, available))
+        self._available[symbol] = available - quantity
+        return quantity
+
+    def _give_back(self, symbol: str, quantity: Decimal) -> None:
+        """A FOK that did not trade leaves the liquidity it looked at to the others."""
+        available = self._available.get(symbol)
+        if available is not None:
+            self._available[symbol] = available + quantity
+
+    def _slipped(self, symbol: str, price: Decimal, buy: bool) -> Decimal:
+        if not self.slippage_bps:
+            return price
+        tick = self._instrument(symbol).tick_size
+        if buy:
+            raw, rounding = price * (1 + self.slippage_bps / _BPS), ROUND_CEILING
+        else:
+            raw, rounding = price * (1 - self.slippage_bps / _BPS), ROUND_FLOOR
+        return max((raw / tick).to_integral_value(rounding=rounding) * tick, tick)
+
+    def _execute(self, record: WorkingOrder, quantity: Decimal, price: Decimal, taker: bool) -> None:
+        request = record.request
+        coid = request.client_order_id
+        notional = quantity * price
+        commission = notional * self.commission_bps / _BPS
+        asset = record.settlement_asset
+        self.account.settle(request.symbol, asset, request.side, quantity, price, commission)
+        trade_id = f"{self.session_id}-T{next(self._trade_ids)}"
+        self._trades.append(
+            LedgerTrade(trade_id, coid, request.symbol, request.side, quantity, price, commission, asset)
+        )
+        fill = Fill(
+            venue=VENUE,
+            trade_id=trade_id,
+            client_order_id=coid,
+            symbol=request.symbol,
+            side=request.side,
+            quantity=quantity,
+            price=price,
+            commission=commission,
+            commission_asset=asset,
+            liquidity=Liquidity.TAKER if taker else Liquidity.MAKER,
+            venue_order_id=record.venue_order_id,
+            timestamp=self._now,
+        )
+        fills = self._fills.get(coid)
+        if fills is None:
+            self._fills[coid] = [fill]
+        else:
+            fills.append(fill)
+        record.filled += quantity
+        record.notional += notional
+        record.commission += commission
+        if record.filled == request.quantity:
+            record.status = OrderStatus.FILLED
+            self._unbook(record)
+        else:
+            record.status = OrderStatus.PARTIALLY_FILLED
+            if record.reserved:
+                self._reserve(record)
+        self.on_event(fill)
+        self._update(record)
+
+    def _close(self, record: WorkingOrder, status: OrderStatus) -> None:
+        record.status = status
+        self._unbook(record)
+        self._update(record)
+
+    def _unbook(self, record: WorkingOrder) -> None:
+        book = self._books.get(record.request.symbol)
+        if book is not None:
+            book.pop(record.request.client_order_id, None)
+        if record.reserved:
+            self.account.lock(record.settlement_asset, -record.reserved)
+            record.reserved = ZERO
+
+    def _update(self, record: WorkingOrder, *, with_terms: bool = False) -> None:
+        record.updated_at = self._now
+        request = record.request
+        record.last_update = update = OrderUpdate(
+            client_order_id=request.client_order_id,
+            status=record.status,
+            venue=VENUE,
+            venue_order_id=record.venue_order_id,
+            filled_quantity=record.filled,
+            average_price=record.notional / record.filled if record.filled else None,
+            reason=record.reason,
+            quantity=request.quantity if with_terms else None,
+            price=request.price if with_terms else None,
+            stop_price=request.stop_price if with_terms else None,
+            timestamp=self._now,
+        )
+        self.on_event(update)
+
+    def _open_record(self, client_order_id: str) -> WorkingOrder:
+        record = self._orders.get(client_order_id)
+        if record is None or not record.status.is_open:
+            raise OrderNotFound(f"paper: no open order {client_order_id!r}", code="ORDER_NOT_FOUND")
+        return record
+
+    def _instrument(self, symbol: str) -> Instrument:
+        try:
+            return self.instruments[symbol]
+        except KeyError:
+            raise OrderRejected(f"unknown symbol {symbol!r}", code="UNKNOWN_SYMBOL") from None
