@@ -1,0 +1,819 @@
+"""The Interactive Brokers adapter, on ib_async (or ib_insync: see :mod:`autotrader_ibkr.compat`).
+
+Identity: the core's client order id travels as ``orderRef``; IB's ``orderId`` (from
+nextValidId) is kept per order and is the venue order id; a modify re-places the same
+``orderId``.  Fills are keyed by ``execId`` and emitted once their COMMISSION_REPORT is in (the
+library joins the two when the execution comes first; when the report came first the library
+drops it, so after ``commission_wait`` the adapter asks for the executions again, and TWS
+replays both in order).
+
+Connectivity: a dropped socket fails every waiting request as ambiguous, then a reconnect loop
+with exponential backoff (the libraries have none) reconnects and reconciles: open orders,
+completed orders and executions are matched by ``orderRef`` / ``permId`` / ``execId`` and what
+was missed is emitted.  IB's own link notices: 1100 (lost) marks the venue unhealthy, 1101
+(restored, data lost) resubscribes and reconciles, 1102 (restored, data kept) clears the mark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import anyio
+import attrs
+from autotrader.adapter import BrokerAdapter, check_backend
+from autotrader.errors import (
+    AmbiguousOutcome,
+    BrokerError,
+    ConfigError,
+    InvalidOrder,
+    NotConnected,
+    OrderNotFound,
+    TransientError,
+    UnsupportedOrder,
+)
+from autotrader.model import (
+    Balance,
+    Fill,
+    Instrument,
+    ModifyRequest,
+    Order,
+    OrderRequest,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Position,
+    TimeInForce,
+)
+
+from autotrader_ibkr.capabilities import CAPABILITIES
+from autotrader_ibkr.compat import IB, CommissionReport, Contract, Trade
+from autotrader_ibkr.compat import Fill as IbFill
+from autotrader_ibkr.compat import Order as IbOrder
+from autotrader_ibkr.config import IbkrConfig
+from autotrader_ibkr.contracts import contract_for, instrument_from_details
+from autotrader_ibkr.mapping import (
+    CONNECTIVITY_INFO,
+    ORDER_TYPE,
+    VENUE,
+    core_order_type,
+    core_status,
+    from_wire,
+    liquidity,
+    order_error,
+    wire_float,
+)
+from autotrader_ibkr.pacing import Pacer
+
+__all__ = ["ClientIdInUse", "IbkrAdapter", "create_adapter"]
+
+log = logging.getLogger(__name__)
+
+
+class ClientIdInUse(BrokerError):
+    """TWS refused the connection (326): another application is connected with this client id."""
+
+
+@attrs.define
+class _Tracked:
+    """What the adapter knows about one of its orders."""
+
+    request: OrderRequest
+    order_id: int = 0
+    perm_id: int = 0
+    client_id: int = 0
+    status: OrderStatus = OrderStatus.SUBMITTED
+    filled: Decimal = Decimal(0)
+    average_price: Decimal | None = None
+    cancel_requested: bool = False
+    reason: str | None = None
+    waiter: _Waiter | None = None
+    fill_quantity: Decimal = Decimal(0)
+    """What the emitted fills add up to: a status claiming more waits for them (fills first)."""
+    deferred: OrderStatus | None = None
+
+
+class _Waiter:
+    """One request waiting for TWS's answer: an update, or an error to raise."""
+
+    def __init__(self, accept: Callable[[OrderStatus], bool]) -> None:
+        self.accept = accept
+        self.event = anyio.Event()
+        self.update: OrderUpdate | None = None
+        self.error: BaseException | None = None
+
+    def resolve(self, update: OrderUpdate | None = None, error: BaseException | None = None) -> None:
+        if self.event.is_set():
+            return
+        self.update, self.error = update, error
+        self.event.set()
+
+    async def result(self, wait: float, what: str) -> OrderUpdate:
+        with anyio.move_on_after(wait):
+            await self.event.wait()
+        if not self.event.is_set():
+            raise AmbiguousOutcome(f"no answer from TWS within {wait}s to {what}")
+        if self.error is not None:
+            raise self.error
+        assert self.update is not None
+        return self.update
+
+
+class IbkrAdapter(BrokerAdapter):
+    name: ClassVar[str] = VENUE
+    capabilities = CAPABILITIES
+
+    def __init__(self, config: IbkrConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.ib = IB()
+        self._instruments: dict[str, Instrument] = {}
+        self._contracts: dict[str, Contract] = {}
+        self._symbols_by_con_id: dict[int, str] = {}
+        self._orders: dict[str, _Tracked] = {}
+        self._by_order_id: dict[int, str] = {}
+        self._emitted_fills: set[str] = set()
+        self._awaiting_commission: dict[str, IbFill] = {}
+        self._pacer = Pacer(config.max_orders_per_second)
+        self._query_lock = anyio.Lock()
+        self._account = config.account
+        self._wanted = False
+        self._link_ok = True
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._client_id_in_use = False
+        self.reconnects = 0
+        self._wire_events()
+
+    # ------------------------------------------------------------------ lifecycle
+    def _wire_events(self) -> None:
+        self.ib.orderStatusEvent += self._on_order_status
+        self.ib.openOrderEvent += self._on_open_order
+        self.ib.execDetailsEvent += self._on_execution
+        self.ib.commissionReportEvent += self._on_commission
+        self.ib.errorEvent += self._on_error
+        self.ib.disconnectedEvent += self._on_disconnected
+
+    @property
+    def is_connected(self) -> bool:
+        return bool(self.ib.isConnected()) and self._wanted
+
+    async def connect(self) -> bool:
+        check_backend(self)
+        if self.is_connected:
+            return True
+        self._wanted = True
+        try:
+            await self._open()
+        except BaseException:
+            self._wanted = False
+            raise
+        await self._load_instruments()
+        return True
+
+    async def _open(self) -> None:
+        self._client_id_in_use = False
+        try:
+            await self.ib.connectAsync(
+                self.config.host,
+                self.config.port,
+                clientId=self.config.client_id,
+                timeout=self.config.connect_timeout,
+                account=self._account,
+            )
+        except (ConnectionRefusedError, OSError, TimeoutError, ConnectionError) as exc:
+            if self._client_id_in_use:
+                raise ClientIdInUse(
+                    f"TWS refused client id {self.config.client_id}: it is already in use by another "
+                    "connection (error 326); choose another ibkr.client_id",
+                    code=326,
+                ) from None
+            raise TransientError(
+                f"cannot connect to TWS/Gateway at {self.config.host}:{self.config.port}: {exc!r}"
+            ) from exc
+        if not self._account:
+            accounts = self.ib.managedAccounts()
+            if len(accounts) != 1:
+                self.ib.disconnect()
+                raise ConfigError("ibkr.account", f"TWS manages {accounts}: name the account to trade")
+            self._account = accounts[0]
+        self._link_ok = True
+
+    async def disconnect(self) -> None:
+        self._wanted = False
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+            self._reconnecting = None
+        for task in list(self._tasks):
+            task.cancel()
+        if self.ib.isConnected():
+            self.ib.disconnect()
+
+    async def health_check(self) -> bool:
+        if self._wanted and not self.ib.isConnected():
+            self._start_reconnect()
+            return False
+        return self.is_connected and self._link_ok
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_disconnected(self) -> None:
+        for tracked in self._orders.values():
+            if tracked.waiter is not None:
+                tracked.waiter.resolve(error=AmbiguousOutcome("the TWS connection dropped before the answer"))
+        if self._wanted:
+            self._start_reconnect()
+
+    def _start_reconnect(self) -> None:
+        if self._reconnecting is None or self._reconnecting.done():
+            with contextlib.suppress(RuntimeError):
+                self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        """Reconnect with exponential backoff, then reconcile what the gap hid."""
+        delay = self.config.reconnect_initial
+        while self._wanted and not self.ib.isConnected():
+            await asyncio.sleep(delay)
+            try:
+                await self._open()
+            except ClientIdInUse:
+                log.error("ibkr: reconnect refused, client id %s in use", self.config.client_id)
+            except Exception as exc:
+                log.warning("ibkr: reconnect failed (%s); retrying in %.2fs", exc, delay)
+            delay = min(delay * 2, self.config.reconnect_max)
+        if self._wanted and self.ib.isConnected():
+            self.reconnects += 1
+            log.info("ibkr: reconnected; reconciling")
+            try:
+                await self.reconcile()
+            except Exception:
+                log.exception("ibkr: reconciliation after reconnect failed")
+
+    async def _wait_connected(self) -> None:
+        """Give a reconnect in progress up to a request timeout before failing a request."""
+        if self.ib.isConnected():
+            return
+        if not self._wanted:
+            raise NotConnected("the ibkr adapter is not connected")
+        self._start_reconnect()
+        with anyio.move_on_after(self.config.request_timeout):
+            while not self.ib.isConnected():  # noqa: ASYNC110 - the library offers no awaitable for it
+                await anyio.sleep(0.02)
+        if not self.ib.isConnected():
+            raise TransientError("TWS is not reachable (reconnecting)")
+
+    # ------------------------------------------------------------------ instruments
+    async def _load_instruments(self) -> None:
+        for symbol, spec in self.config.instruments.items():
+            details = await self.ib.reqContractDetailsAsync(contract_for(spec))
+            if len(details) != 1:
+                raise ConfigError(
+                    f"ibkr.instruments.{symbol}",
+                    f"TWS found {len(details)} contracts for {spec} (need exactly one)",
+                )
+            detail = details[0]
+            contract = detail.contract
+            assert contract is not None
+            contract.exchange = spec.routing_exchange
+            self._instruments[symbol] = instrument_from_details(symbol, spec, detail)
+            self._contracts[symbol] = contract
+            self._symbols_by_con_id[contract.conId] = symbol
+
+    async def instruments(self) -> Mapping[str, Instrument]:
+        return dict(self._instruments)
+
+    def _instrument(self, symbol: str) -> Instrument:
+        try:
+            return self._instruments[symbol]
+        except KeyError:
+            raise InvalidOrder("symbol", f"{symbol!r} is not a configured IB instrument") from None
+
+    # ------------------------------------------------------------------ orders
+    def _check_supported(self, request: OrderRequest) -> None:
+        caps = self.capabilities
+        if request.order_type not in caps.order_types:
+            raise UnsupportedOrder("order_type", f"{request.order_type.value} is not supported")
+        if request.time_in_force not in caps.time_in_force:
+            raise UnsupportedOrder("time_in_force", f"{request.time_in_force.value} is not supported")
+        if request.order_type is OrderType.MARKET and request.time_in_force not in caps.market_time_in_force:
+            raise UnsupportedOrder("time_in_force", f"a market order cannot be {request.time_in_force.value}")
+
+    def _ib_order(self, request: OrderRequest) -> IbOrder:
+        order = IbOrder(
+            action=request.side.value,
+            totalQuantity=wire_float(request.quantity),
+            orderType=ORDER_TYPE[request.order_type],
+            tif=request.time_in_force.value,
+            orderRef=request.client_order_id,
+            account=self._account,
+            transmit=True,
+        )
+        if request.price is not None:
+            order.lmtPrice = wire_float(request.price)
+        if request.stop_price is not None:
+            order.auxPrice = wire_float(request.stop_price)
+        return order
+
+    async def submit_order(self, request: OrderRequest) -> OrderUpdate:
+        instrument = self._instrument(request.symbol)
+        self._check_supported(request)
+        instrument.validate(request)
+        try:
+            order = self._ib_order(request)
+        except ValueError as exc:
+            raise InvalidOrder("price", str(exc)) from None
+        await self._wait_connected()
+        await self._pacer.wait()
+        tracked = _Tracked(request, client_id=self.config.client_id)
+        waiter = _Waiter(lambda status: True)
+        tracked.waiter = waiter
+        try:
+            trade = self.ib.placeOrder(self._contracts[request.symbol], order)
+        except ConnectionError as exc:
+            raise TransientError(f"not sent: {exc}") from exc
+        tracked.order_id = trade.order.orderId
+        self._orders[request.client_order_id] = tracked
+        self._by_order_id[tracked.order_id] = request.client_order_id
+        try:
+            return await waiter.result(self.config.request_timeout, f"order {request.client_order_id}")
+        finally:
+            tracked.waiter = None
+
+    async def cancel_order(self, client_order_id: str) -> OrderUpdate:
+        await self._wait_connected()
+        trade = await self._live_trade(client_order_id)
+        if trade is None:
+            raise OrderNotFound(f"ibkr has no open order {client_order_id!r}")
+        tracked = self._orders.get(client_order_id)
+        if tracked is None:
+            tracked = self._adopt(trade)
+        tracked.cancel_requested = True
+        waiter = _Waiter(lambda status: status.is_terminal)
+        tracked.waiter = waiter
+        self.ib.cancelOrder(trade.order)
+        try:
+            return await waiter.result(self.config.request_timeout, f"cancel of {client_order_id}")
+        except AmbiguousOutcome:
+            return self._update(tracked, OrderStatus.PENDING_CANCEL)
+        finally:
+            tracked.waiter = None
+
+    async def modify_order(self, request: ModifyRequest) -> OrderUpdate:
+        await self._wait_connected()
+        coid = request.client_order_id
+        trade = await self._live_trade(coid)
+        if trade is None:
+            raise OrderNotFound(f"ibkr has no open order {coid!r}")
+        tracked = self._orders.get(coid) or self._adopt(trade)
+        old = tracked.request
+        new = attrs.evolve(
+            old,
+            quantity=request.quantity if request.quantity is not None else old.quantity,
+            price=request.price if request.price is not None else old.price,
+            stop_price=request.stop_price if request.stop_price is not None else old.stop_price,
+        )
+        self._instrument(new.symbol).validate(new)
+        order = trade.order
+        order.totalQuantity = wire_float(new.quantity)
+        if new.price is not None:
+            order.lmtPrice = wire_float(new.price)
+        if new.stop_price is not None:
+            order.auxPrice = wire_float(new.stop_price)
+        waiter = _Waiter(lambda status: True)
+        tracked.waiter = waiter
+        await self._pacer.wait()
+        self.ib.placeOrder(trade.contract, order)
+        try:
+            await waiter.result(self.config.request_timeout, f"modify of {coid}")
+        finally:
+            tracked.waiter = None
+        tracked.request = new
+        return attrs.evolve(
+            self._update(tracked, tracked.status),
+            quantity=new.quantity,
+            price=new.price,
+            stop_price=new.stop_price,
+        )
+
+    async def cancel_all_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
+        """The kill switch: IB's global cancel (every order of every client), then their outcome."""
+        if symbol is not None:
+            return await super().cancel_all_orders(symbol)
+        await self._wait_connected()
+        open_orders = await self.get_open_orders()
+        for order in open_orders:
+            tracked = self._orders.get(order.client_order_id)
+            if tracked is not None:
+                tracked.cancel_requested = True
+        self.ib.reqGlobalCancel()  # type: ignore[no-untyped-call]
+        coids = [o.client_order_id for o in open_orders]
+        with anyio.move_on_after(self.config.request_timeout):
+            while not self._all_done(coids):  # noqa: ASYNC110 - statuses arrive through library callbacks
+                await anyio.sleep(0.02)
+        updates = []
+        for coid in coids:
+            tracked = self._orders.get(coid)
+            status = tracked.status if tracked is not None else OrderStatus.PENDING_CANCEL
+            if tracked is not None:
+                updates.append(
+                    self._update(tracked, status if status.is_terminal else OrderStatus.PENDING_CANCEL)
+                )
+        return updates
+
+    def _all_done(self, coids: list[str]) -> bool:
+        return all((t := self._orders.get(c)) is None or t.status.is_terminal for c in coids)
+
+    # ------------------------------------------------------------------ queries
+    async def _live_trade(self, coid: str) -> Trade | None:
+        """The open trade carrying ``coid`` as orderRef, asking TWS if this session has not seen it."""
+        for trade in self.ib.openTrades():
+            if trade.order.orderRef == coid:
+                return trade
+        async with self._query_lock:
+            trades = await self.ib.reqAllOpenOrdersAsync()
+        for trade in trades:
+            if trade.order.orderRef == coid and trade.orderStatus.status not in (
+                "Cancelled",
+                "Filled",
+                "Inactive",
+            ):
+                return trade
+        return None
+
+    def _adopt(self, trade: Trade) -> _Tracked:
+        """Track an order placed by an earlier session (found at TWS by its orderRef)."""
+        order = self._order_from_trade(trade)
+        tracked = _Tracked(
+            order.to_request(),
+            order_id=trade.order.orderId,
+            perm_id=trade.order.permId,
+            client_id=trade.order.clientId,
+            status=order.status,
+            filled=order.filled_quantity,
+        )
+        self._orders[order.client_order_id] = tracked
+        self._by_order_id[tracked.order_id] = order.client_order_id
+        return tracked
+
+    async def get_order(self, client_order_id: str) -> Order | None:
+        """TWS's view: open orders, then completed orders, then executions, matched by orderRef."""
+        await self._wait_connected()
+        async with self._query_lock:
+            open_trades = await self.ib.reqAllOpenOrdersAsync()
+            for trade in open_trades:
+                if trade.order.orderRef == client_order_id:
+                    return self._order_from_trade(trade)
+            completed = await self.ib.reqCompletedOrdersAsync(False)
+        matches = [t for t in completed if t.order.orderRef == client_order_id]
+        if matches:
+            return self._order_from_trade(matches[-1], completed=True)
+        fills = await self.get_order_fills(client_order_id)
+        if fills:
+            tracked = self._orders.get(client_order_id)
+            if tracked is not None:
+                filled = sum((f.quantity for f in fills), Decimal(0))
+                return self._order_from_request(tracked.request, filled, fills)
+        return None
+
+    def _order_from_trade(self, trade: Trade, *, completed: bool = False) -> Order:
+        ib_order = trade.order
+        coid = ib_order.orderRef
+        tracked = self._orders.get(coid)
+        symbol = self._symbols_by_con_id.get(
+            trade.contract.conId, trade.contract.localSymbol or trade.contract.symbol
+        )
+        order_type = core_order_type(ib_order.orderType)
+        tif = TimeInForce(ib_order.tif) if ib_order.tif in TimeInForce.__members__ else TimeInForce.DAY
+        if completed:
+            filled = from_wire(getattr(ib_order, "filledQuantity", None)) or Decimal(0)
+        else:
+            filled = from_wire(trade.orderStatus.filled) or Decimal(0)
+        cancel_requested = tracked.cancel_requested if tracked is not None else False
+        status = core_status(
+            trade.orderStatus.status,
+            filled,
+            order_type=order_type,
+            time_in_force=tif,
+            cancel_requested=cancel_requested,
+        )
+        if status is None:
+            status = OrderStatus.ACCEPTED
+        average = from_wire(trade.orderStatus.avgFillPrice) if trade.orderStatus.avgFillPrice else None
+        if average is None and tracked is not None:
+            average = tracked.average_price
+        reason = tracked.reason if tracked is not None else None
+        return Order(
+            client_order_id=coid,
+            symbol=symbol,
+            side=OrderSide(ib_order.action),
+            order_type=order_type,
+            quantity=from_wire(ib_order.totalQuantity) or Decimal(0),
+            price=from_wire(ib_order.lmtPrice) if order_type.needs_price else None,
+            stop_price=from_wire(ib_order.auxPrice) if order_type.needs_stop_price else None,
+            time_in_force=tif,
+            status=status,
+            filled_quantity=filled,
+            average_fill_price=average,
+            venue_order_id=str(ib_order.orderId or (tracked.order_id if tracked else "")) or None,
+            reason=reason,
+        )
+
+    def _order_from_request(self, request: OrderRequest, filled: Decimal, fills: list[Fill]) -> Order:
+        notional = sum((f.quantity * f.price for f in fills), Decimal(0))
+        status = OrderStatus.FILLED if filled >= request.quantity else OrderStatus.PARTIALLY_FILLED
+        order = Order.from_request(request)
+        return attrs.evolve(
+            order,
+            status=status,
+            filled_quantity=filled,
+            average_fill_price=notional / filled if filled else None,
+            commission=sum((f.commission for f in fills), Decimal(0)),
+        )
+
+    async def get_open_orders(self, symbol: str | None = None) -> list[Order]:
+        await self._wait_connected()
+        async with self._query_lock:
+            trades = await self.ib.reqAllOpenOrdersAsync()
+        orders = []
+        for trade in trades:
+            if not trade.order.orderRef or trade.orderStatus.status in ("Cancelled", "Filled", "Inactive"):
+                continue
+            order = self._order_from_trade(trade)
+            if order.is_open and (symbol is None or order.symbol == symbol):
+                orders.append(order)
+        return orders
+
+    async def _executions(self) -> list[IbFill]:
+        async with self._query_lock:
+            return list(await self.ib.reqExecutionsAsync())
+
+    async def get_order_fills(self, client_order_id: str) -> list[Fill]:
+        await self._wait_connected()
+        joined = {f.execution.execId: f for f in self.ib.fills()}
+        fills = []
+        for ib_fill in await self._executions():
+            if ib_fill.execution.orderRef != client_order_id:
+                continue
+            known = joined.get(ib_fill.execution.execId, ib_fill)
+            report = known.commissionReport if known.commissionReport.execId else ib_fill.commissionReport
+            fills.append(self._core_fill(ib_fill, report))
+        return fills
+
+    # ------------------------------------------------------------------ account
+    async def get_positions(self) -> list[Position]:
+        positions = []
+        for item in self.ib.positions(self._account):
+            symbol = self._symbols_by_con_id.get(item.contract.conId)
+            quantity = from_wire(item.position) or Decimal(0)
+            if symbol is None or quantity == 0:
+                continue
+            multiplier = Decimal(item.contract.multiplier) if item.contract.multiplier else Decimal(1)
+            average = (from_wire(item.avgCost) or Decimal(0)) / multiplier
+            positions.append(Position(symbol=symbol, quantity=quantity, average_price=average))
+        return positions
+
+    async def get_balances(self) -> list[Balance]:
+        """Cash per currency (IB's CashBalance), as TWS streams it to the account subscription."""
+        balances = []
+        for value in self.ib.accountValues(self._account):
+            if value.tag == "CashBalance" and value.currency and value.currency != "BASE":
+                balances.append(Balance(asset=value.currency, free=Decimal(value.value)))
+        return balances
+
+    async def account_summary(self) -> dict[str, Decimal]:
+        """NetLiquidation, AvailableFunds, BuyingPower... in the base currency."""
+        return {
+            v.tag: Decimal(v.value)
+            for v in self.ib.accountValues(self._account)
+            if v.tag in ("NetLiquidation", "AvailableFunds", "BuyingPower") and v.currency != "BASE"
+        }
+
+    # ------------------------------------------------------------------ reconciliation
+    async def reconcile(self) -> None:
+        """Ask TWS for open orders, completed orders and executions; emit what this session missed."""
+        async with self._query_lock:
+            open_trades = await self.ib.reqAllOpenOrdersAsync()
+            completed = await self.ib.reqCompletedOrdersAsync(False)
+        executions = await self._executions()
+        joined = {f.execution.execId: f for f in self.ib.fills()}
+        for ib_fill in executions:
+            coid = ib_fill.execution.orderRef
+            if coid in self._orders and ib_fill.execution.execId not in self._emitted_fills:
+                known = joined.get(ib_fill.execution.execId, ib_fill)
+                report = known.commissionReport if known.commissionReport.execId else ib_fill.commissionReport
+                self._emit_fill(ib_fill, report)
+        for trade in [*completed, *open_trades]:
+            coid = trade.order.orderRef
+            tracked = self._orders.get(coid)
+            if tracked is None:
+                continue
+            order = self._order_from_trade(trade, completed=trade in completed)
+            tracked.perm_id = tracked.perm_id or trade.order.permId
+            if (order.status, order.filled_quantity) != (tracked.status, tracked.filled):
+                tracked.status, tracked.filled = order.status, order.filled_quantity
+                self._emit(self._update(tracked, order.status))
+
+    # ------------------------------------------------------------------ events from the library
+    def _coid_of(self, trade: Trade) -> str | None:
+        coid = trade.order.orderRef
+        if coid and coid in self._orders:
+            return coid
+        return (
+            self._by_order_id.get(trade.order.orderId)
+            if trade.order.clientId == self.config.client_id
+            else None
+        )
+
+    def _update(self, tracked: _Tracked, status: OrderStatus) -> OrderUpdate:
+        return OrderUpdate(
+            client_order_id=tracked.request.client_order_id,
+            status=status,
+            venue=VENUE,
+            venue_order_id=str(tracked.order_id) if tracked.order_id else None,
+            filled_quantity=tracked.filled,
+            average_price=tracked.average_price,
+            reason=tracked.reason,
+        )
+
+    def _on_order_status(self, trade: Trade) -> None:
+        coid = self._coid_of(trade)
+        if coid is None:
+            return
+        tracked = self._orders[coid]
+        last = trade.log[-1] if trade.log else None
+        error_code = getattr(last, "errorCode", 0) if last is not None else 0
+        if error_code not in (0, 202):
+            return  # an error turned the trade Cancelled locally: _on_error reports it
+        status_text = trade.orderStatus.status
+        filled = from_wire(trade.orderStatus.filled) or Decimal(0)
+        status = core_status(
+            status_text,
+            filled,
+            order_type=tracked.request.order_type,
+            time_in_force=tracked.request.time_in_force,
+            cancel_requested=tracked.cancel_requested,
+        )
+        if status is None:
+            return
+        tracked.perm_id = trade.order.permId or tracked.perm_id
+        if trade.orderStatus.avgFillPrice:
+            tracked.average_price = from_wire(trade.orderStatus.avgFillPrice)
+        changed = (status, filled) != (tracked.status, tracked.filled)
+        if filled >= tracked.filled:
+            tracked.status, tracked.filled = status, filled
+        update = self._update(tracked, status)
+        if filled > tracked.fill_quantity:
+            # The status ran ahead of its fills (ORDER_STATUS before COMMISSION_REPORT): report it
+            # once the fills are out, so the core never sees FILLED without the fills that make it.
+            tracked.deferred = status
+            partial = OrderStatus.PARTIALLY_FILLED if tracked.fill_quantity else OrderStatus.ACCEPTED
+            update = attrs.evolve(update, status=partial, filled_quantity=tracked.fill_quantity)
+        elif changed:
+            tracked.deferred = None
+            self._emit(update)
+        waiter = tracked.waiter
+        if waiter is not None and waiter.accept(update.status):
+            waiter.resolve(update)
+
+    def _on_open_order(self, trade: Trade) -> None:
+        """OPEN_ORDER: acknowledges a modify (ORDER_STATUS may not change on a price change)."""
+        coid = self._coid_of(trade)
+        if coid is None:
+            return
+        tracked = self._orders[coid]
+        tracked.perm_id = trade.order.permId or tracked.perm_id
+        waiter = tracked.waiter
+        if waiter is not None and tracked.status not in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
+            waiter.resolve(self._update(tracked, tracked.status))
+
+    def _on_error(self, req_id: int, code: int, text: str, contract: Any = None) -> None:
+        if req_id == -1 or code in CONNECTIVITY_INFO:
+            self._on_notice(code, text)
+            return
+        coid = self._by_order_id.get(req_id)
+        if coid is None:
+            return
+        tracked = self._orders[coid]
+        if code == 202:
+            return  # the cancel confirmation; ORDER_STATUS carries the status
+        if code in (10147, 161):
+            waiter = tracked.waiter
+            if waiter is not None:
+                waiter.resolve(error=OrderNotFound(f"IB error {code}: {text}", code=code))
+            return
+        error = order_error(code, text, pacing_retry_after=self.config.pacing_retry_after)
+        if error is None:
+            log.info("ibkr: order %s: IB message %s: %s", coid, code, text)
+            return
+        waiter = tracked.waiter
+        modifying = tracked.status not in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+        if not modifying and code not in (100, 322):
+            tracked.status, tracked.reason = OrderStatus.REJECTED, f"IB error {code}: {text}"
+            update = self._update(tracked, OrderStatus.REJECTED)
+            if waiter is None:
+                self._emit(update)
+        if waiter is not None:
+            waiter.resolve(error=error)
+
+    def _on_notice(self, code: int, text: str) -> None:
+        if code == 326:
+            self._client_id_in_use = True
+            log.error("ibkr: %s", text)
+        elif code == 1100:
+            self._link_ok = False
+            log.warning("ibkr: TWS lost its connection to IB (1100)")
+        elif code == 1101:
+            self._link_ok = True
+            log.warning("ibkr: IB connectivity restored, data lost (1101): resubscribing and reconciling")
+            self._spawn(self._resubscribe())
+        elif code == 1102:
+            self._link_ok = True
+            log.info("ibkr: IB connectivity restored, data maintained (1102)")
+        elif code in CONNECTIVITY_INFO:
+            log.debug("ibkr: %s %s", code, text)
+        else:
+            log.info("ibkr: TWS notice %s: %s", code, text)
+
+    async def _resubscribe(self) -> None:
+        self.ib.client.reqAccountUpdates(True, self._account)  # type: ignore[no-untyped-call]
+        await self.reconcile()
+
+    def _on_execution(self, trade: Trade, fill: IbFill) -> None:
+        exec_id = fill.execution.execId
+        if exec_id in self._emitted_fills or fill.execution.orderRef not in self._orders:
+            return
+        if fill.commissionReport.execId:
+            self._emit_fill(fill, fill.commissionReport)
+            return
+        self._awaiting_commission[exec_id] = fill
+        self._spawn(self._chase_commission(exec_id))
+
+    def _on_commission(self, trade: Trade, fill: IbFill, report: CommissionReport) -> None:
+        self._awaiting_commission.pop(fill.execution.execId, None)
+        if fill.execution.orderRef in self._orders:
+            self._emit_fill(fill, report)
+
+    async def _chase_commission(self, exec_id: str) -> None:
+        """COMMISSION_REPORT overdue (it may have come first and been dropped): ask again."""
+        for _attempt in range(3):
+            await asyncio.sleep(self.config.commission_wait)
+            if exec_id not in self._awaiting_commission or not self.ib.isConnected():
+                return
+            try:
+                await self._executions()
+            except Exception as exc:
+                log.warning("ibkr: re-requesting executions failed: %s", exc)
+        fill = self._awaiting_commission.pop(exec_id, None)
+        if fill is not None:
+            log.warning("ibkr: no commission report for %s; emitting the fill without it", exec_id)
+            self._emit_fill(fill, fill.commissionReport)
+
+    def _emit_fill(self, ib_fill: IbFill, report: CommissionReport) -> None:
+        exec_id = ib_fill.execution.execId
+        if exec_id in self._emitted_fills:
+            return
+        self._emitted_fills.add(exec_id)
+        self._awaiting_commission.pop(exec_id, None)
+        fill = self._core_fill(ib_fill, report)
+        self._emit(fill)
+        tracked = self._orders.get(fill.client_order_id)
+        if tracked is None:
+            return
+        tracked.fill_quantity += fill.quantity
+        if tracked.deferred is not None and tracked.fill_quantity >= tracked.filled:
+            status, tracked.deferred = tracked.deferred, None
+            self._emit(self._update(tracked, status))
+
+    def _core_fill(self, ib_fill: IbFill, report: CommissionReport) -> Fill:
+        execution = ib_fill.execution
+        contract = ib_fill.contract
+        symbol = self._symbols_by_con_id.get(contract.conId, contract.localSymbol or contract.symbol)
+        return Fill(
+            venue=VENUE,
+            trade_id=execution.execId,
+            client_order_id=execution.orderRef,
+            symbol=symbol,
+            side=OrderSide.BUY if execution.side == "BOT" else OrderSide.SELL,
+            quantity=from_wire(execution.shares) or Decimal(0),
+            price=from_wire(execution.price) or Decimal(0),
+            commission=from_wire(report.commission) or Decimal(0),
+            commission_asset=report.currency or None,
+            liquidity=liquidity(execution.lastLiquidity),
+            venue_order_id=str(execution.orderId),
+            timestamp=execution.time.timestamp(),
+        )
+
+
+def create_adapter(config: IbkrConfig | None = None, **values: Any) -> IbkrAdapter:
+    """The BrokerSpec factory: ``create_adapter(config=IbkrConfig(...))`` or keyword settings."""
+    if config is None:
+        config = IbkrConfig.from_env(**values)
+    return IbkrAdapter(config)

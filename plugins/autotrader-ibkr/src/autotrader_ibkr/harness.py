@@ -1,0 +1,208 @@
+"""The conformance harness: the local TWS, a connected adapter, and the TWS's control handle.
+
+``harness()`` starts :class:`~autotrader_ibkr.tws.TwsServer` on 127.0.0.1 in the running event
+loop (the adapter is asyncio-only, so the suite runs this harness under asyncio only), connects
+a real :class:`IbkrAdapter` through the unmodified IB client library and yields a
+:class:`HarnessSession` trading AAPL (SMART, USD) around 100.00.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+
+import anyio
+import anyio.lowlevel
+from autotrader.model import Balance, OrderSide, OrderStatus
+from autotrader.testing.harness import Fault, HarnessSession, LedgerOrder, LedgerTrade, VenueControl
+
+from autotrader_ibkr.adapter import IbkrAdapter
+from autotrader_ibkr.config import ContractSpec, IbkrConfig
+from autotrader_ibkr.mapping import core_order_type
+from autotrader_ibkr.tws import Exchange, TwsFaults, TwsServer, running_tws
+from autotrader_ibkr.tws.model import VenueOrder
+
+__all__ = ["INSTRUMENTS", "TwsVenueControl", "harness"]
+
+SYMBOL = "AAPL"
+PRICE = Decimal("100.00")
+QUANTITY = Decimal(10)
+TICK = Decimal("0.01")
+REQUEST_TIMEOUT = 1.5
+
+INSTRUMENTS = {
+    "AAPL": ContractSpec("STK", symbol="AAPL", currency="USD"),
+    "EUR.USD": ContractSpec("CASH", symbol="EUR", currency="USD"),
+    "ESZ5": ContractSpec("FUT", local_symbol="ESZ5", exchange="CME", currency="USD"),
+}
+INITIAL_PRICES = {"EUR.USD": Decimal("1.10000"), "ESZ5": Decimal("5000.00")}
+
+
+class TwsVenueControl(VenueControl):
+    """The suite's handle on the local TWS, plus IB's own faults."""
+
+    supported_faults = frozenset(Fault)
+
+    def __init__(self, server: TwsServer, con_ids: dict[str, int]) -> None:
+        self.server = server
+        self.con_ids = con_ids
+
+    @property
+    def exchange(self) -> Exchange:
+        return self.server.exchange
+
+    @property
+    def faults(self) -> TwsFaults:
+        return self.server.faults
+
+    # ------------------------------------------------------------------ market
+    async def set_price(self, symbol: str, price: Decimal) -> None:
+        self.server.set_price(self.con_ids[symbol], price)
+        await anyio.lowlevel.checkpoint()
+
+    async def set_liquidity(self, symbol: str, quantity: Decimal | None) -> None:
+        self.exchange.set_liquidity(self.con_ids[symbol], quantity)
+
+    # ------------------------------------------------------------------ faults
+    async def inject(
+        self,
+        fault: Fault,
+        *,
+        count: int = 1,
+        reason: str = "injected by the conformance suite",
+        retry_after: float = 1.0,
+    ) -> None:
+        faults = self.faults
+        if fault is Fault.REJECT:
+            self.exchange.forced_rejects.extend([reason] * count)
+        elif fault is Fault.SERVER_ERROR:
+            faults.server_errors += count
+        elif fault is Fault.RATE_LIMIT:
+            faults.rate_limits += count
+        elif fault is Fault.ACCEPT_THEN_TIMEOUT:
+            faults.hold_orders += count
+        elif fault is Fault.DROP_STREAM:
+            self.server.drop_connections()
+        elif fault is Fault.DUPLICATE_EVENTS:
+            faults.duplicate_messages += count
+        elif fault is Fault.REORDER_EVENTS:
+            faults.reorder_pairs += count
+        else:  # pragma: no cover - exhaustive over Fault
+            raise ValueError(f"unsupported fault {fault}")
+
+    async def drop_after_accept(self, count: int = 1) -> None:
+        """The next new orders are accepted, then the socket closes before TWS answers."""
+        self.faults.drop_after_accept += count
+
+    async def connectivity_lost(self) -> None:
+        """Error 1100 to every client; order messages are held from now on."""
+        self.server.connectivity_lost()
+
+    async def connectivity_restored(self, *, data_lost: bool) -> None:
+        """1101 (held messages discarded) or 1102 (held messages delivered)."""
+        self.server.connectivity_restored(data_lost=data_lost)
+
+    async def status_before_execution(self, count: int = 1) -> None:
+        self.faults.status_first += count
+
+    async def commission_first(self, count: int = 1) -> None:
+        self.faults.commission_first += count
+
+    async def duplicate_exec_id(self, count: int = 1) -> None:
+        self.faults.duplicate_exec += count
+
+    # ------------------------------------------------------------------ ledger
+    async def orders(self) -> list[LedgerOrder]:
+        return [self._ledger_order(o) for o in self.exchange.orders]
+
+    def _symbol(self, con_id: int) -> str:
+        return next(s for s, c in self.con_ids.items() if c == con_id)
+
+    def _ledger_order(self, order: VenueOrder) -> LedgerOrder:
+        if order.rejected:
+            status = OrderStatus.REJECTED
+        elif order.status == "Filled":
+            status = OrderStatus.FILLED
+        elif order.status == "Cancelled":
+            status = OrderStatus.EXPIRED if order.expired else OrderStatus.CANCELLED
+        elif order.filled > 0:
+            status = OrderStatus.PARTIALLY_FILLED
+        else:
+            status = OrderStatus.ACCEPTED
+        return LedgerOrder(
+            client_order_id=order.order_ref,
+            symbol=self._symbol(order.contract.con_id),
+            side=OrderSide(order.action),
+            order_type=core_order_type(order.order_type),
+            quantity=order.total_quantity,
+            price=order.lmt_price,
+            status=status,
+            filled_quantity=order.filled,
+            venue_order_id=str(order.order_id),
+        )
+
+    async def trades(self) -> list[LedgerTrade]:
+        return [
+            LedgerTrade(
+                trade_id=e.exec_id,
+                client_order_id=e.order.order_ref,
+                symbol=self._symbol(e.order.contract.con_id),
+                side=OrderSide(e.order.action),
+                quantity=e.shares,
+                price=e.price,
+                commission=e.commission,
+                commission_asset=e.order.contract.currency,
+            )
+            for e in self.exchange.executions
+        ]
+
+    async def balances(self) -> list[Balance]:
+        return [
+            Balance(asset=currency, free=amount) for currency, amount in sorted(self.exchange.cash.items())
+        ]
+
+
+@asynccontextmanager
+async def harness(
+    *, request_timeout: float = REQUEST_TIMEOUT, client_id: int = 1
+) -> AsyncIterator[HarnessSession]:
+    """Start the TWS, connect an adapter to it, yield the session, tear both down."""
+    server = TwsServer(Exchange(), faults=TwsFaults(hold_seconds=request_timeout * 3, outage_seconds=0.3))
+    async with running_tws(server) as tws:
+        con_ids = {}
+        for symbol, spec in INSTRUMENTS.items():
+            query_symbol = spec.local_symbol or spec.symbol
+            con_ids[symbol] = next(
+                c.con_id
+                for c in tws.exchange.contracts.values()
+                if query_symbol in (c.local_symbol, c.symbol)
+            )
+        for symbol, price in INITIAL_PRICES.items():
+            tws.set_price(con_ids[symbol], price)
+        tws.set_price(con_ids[SYMBOL], PRICE)
+        config = IbkrConfig(
+            port=tws.port,
+            client_id=client_id,
+            instruments=INSTRUMENTS,
+            request_timeout=request_timeout,
+            connect_timeout=2.0,
+            reconnect_initial=0.05,
+            reconnect_max=0.5,
+            pacing_retry_after=1.0,
+            commission_wait=0.25,
+        )
+        adapter = IbkrAdapter(config)
+        try:
+            await adapter.connect()
+            yield HarnessSession(
+                adapter=adapter,
+                control=TwsVenueControl(tws, con_ids),
+                symbol=SYMBOL,
+                price=PRICE,
+                quantity=QUANTITY,
+                tick=TICK,
+                request_timeout=request_timeout,
+            )
+        finally:
+            await adapter.disconnect()

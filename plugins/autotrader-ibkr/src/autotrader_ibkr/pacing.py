@@ -1,0 +1,34 @@
+"""A sliding one-second window of order messages, so IB's 50 messages/second is never hit.
+
+ib_async and ib_insync queue requests above 45 a second themselves; pacing order messages
+below that in the adapter means an order's timeout starts when it is written, not while it
+waits in the library's queue.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import anyio
+
+__all__ = ["Pacer"]
+
+
+class Pacer:
+    def __init__(self, per_second: int, *, window: float = 1.0) -> None:
+        self.per_second = per_second
+        self.window = window
+        self._sent: collections.deque[float] = collections.deque()
+        self._lock = anyio.Lock()
+
+    async def wait(self) -> None:
+        """Return when one more message fits in the window (and count it)."""
+        async with self._lock:
+            while True:
+                now = anyio.current_time()
+                while self._sent and now - self._sent[0] >= self.window:
+                    self._sent.popleft()
+                if len(self._sent) < self.per_second:
+                    self._sent.append(now)
+                    return
+                await anyio.sleep(self.window - (now - self._sent[0]))

@@ -1,0 +1,535 @@
+"""The local TWS: an anyio TCP server speaking the TWS API socket protocol on 127.0.0.1.
+
+One :class:`Session` per client connection: the handshake (``API\\0``, version range, the reply
+``[176, time]``), START_API (then NEXT_VALID_ID, MANAGED_ACCTS and the farm-status notices TWS
+sends), and a request loop that answers each request with the messages and end markers the
+clients wait for.  What the :class:`~autotrader_ibkr.tws.exchange.Exchange` reports is routed
+to the owning client's session, through the fault switches.  Writes go through a per-session
+queue drained by one writer task, so notices can be routed from synchronous code in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from decimal import Decimal
+
+import anyio
+import anyio.abc
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from autotrader_ibkr.tws import messages as m
+from autotrader_ibkr.tws.exchange import (
+    AccountChanged,
+    Exchange,
+    Executed,
+    Notice,
+    OrderChanged,
+    OrderError,
+)
+from autotrader_ibkr.tws.faults import TwsFaults
+from autotrader_ibkr.tws.model import ACCOUNT, Execution, VenueOrder
+from autotrader_ibkr.tws.wire import (
+    API_SIGN,
+    SERVER_VERSION,
+    FrameBuffer,
+    In,
+    decode_payload,
+    encode_message,
+    negotiate_version,
+    parse_version_range,
+)
+
+__all__ = ["Session", "TwsServer", "running_tws"]
+
+log = logging.getLogger(__name__)
+
+FARM_NOTICES = (
+    (2104, "Market data farm connection is OK:usfarm"),
+    (2106, "HMDS data farm connection is OK:ushmds"),
+    (2158, "Sec-def data farm connection is OK:secdefnj"),
+)
+
+Tagged = tuple[m.Message, int]
+"""A message and the permId of the order it concerns (0: none)."""
+
+
+class Session:
+    """One client connection."""
+
+    def __init__(self, server: TwsServer, stream: anyio.abc.SocketStream) -> None:
+        self.server = server
+        self.stream = stream
+        self.client_id: int | None = None
+        self.account_updates = False
+        self.positions = False
+        self.multi_req_ids: set[int] = set()
+        self.pending: list[Tagged] = []
+        """Order messages kept while IB connectivity is lost (flushed on 1102, dropped on 1101)."""
+        self._send: MemoryObjectSendStream[bytes]
+        self._receive: MemoryObjectReceiveStream[bytes]
+        self._send, self._receive = anyio.create_memory_object_stream[bytes](math.inf)
+        self._scope = anyio.CancelScope()
+        self.closed = False
+        self._flushing = False
+
+    def write(self, message: m.Message) -> None:
+        if not self.closed:
+            self._send.send_nowait(encode_message(message))
+
+    def write_all(self, messages: Sequence[m.Message]) -> None:
+        for message in messages:
+            self.write(message)
+
+    def close(self, *, flush: bool = False) -> None:
+        """Drop the connection: at once, or (``flush``) after what is queued has been written."""
+        self.closed = True
+        if flush:
+            self._flushing = True
+            self._send.close()
+        else:
+            self._scope.cancel()
+
+    async def run(self) -> None:
+        with self._scope:
+            try:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._writer)
+                    await self._reader()
+                    if not self._flushing:
+                        tg.cancel_scope.cancel()
+            except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                pass
+        self.closed = True
+        with anyio.CancelScope(shield=True):
+            await self.stream.aclose()
+
+    async def _writer(self) -> None:
+        async for data in self._receive:
+            await self.stream.send(data)
+        self._scope.cancel()  # the queue was closed: the connection ends once it is written
+
+    async def _reader(self) -> None:
+        buffer = FrameBuffer()
+        sign_seen = handshaken = False
+        while True:
+            try:
+                data = await self.stream.receive()
+            except (anyio.EndOfStream, anyio.BrokenResourceError):
+                return
+            buffer.append(data)
+            if not sign_seen:
+                sign = buffer.take(len(API_SIGN))
+                if sign is None:
+                    continue
+                if sign != API_SIGN:
+                    log.warning("local TWS: a client opened with %r, not API\\0", sign)
+                    return
+                sign_seen = True
+            payloads = buffer.feed()
+            if not handshaken:
+                if not payloads:
+                    continue
+                handshaken = True
+                if not self._answer_handshake(payloads.pop(0)):
+                    return
+            for payload in payloads:
+                fields = decode_payload(payload)
+                if not fields:
+                    continue
+                try:
+                    self.server.dispatch(self, fields)
+                except Exception:
+                    log.exception("local TWS: cannot process %s", fields[:4])
+                    self.write(m.error(-1, 320, "Server error when reading an API client request."))
+                if self.closed:
+                    return
+
+    def _answer_handshake(self, payload: bytes) -> bool:
+        low, high, _options = parse_version_range(payload.decode())
+        version = negotiate_version(low, high)
+        if version is None:
+            log.warning("local TWS: client versions %s..%s exclude %s", low, high, SERVER_VERSION)
+            return False
+        stamp = time.strftime("%Y%m%d %H:%M:%S UTC", time.gmtime())
+        self.write([version, stamp])
+        return True
+
+
+class TwsServer:
+    """The TWS: the exchange, the sessions, the fault switches, and the routing between them."""
+
+    def __init__(self, exchange: Exchange | None = None, *, faults: TwsFaults | None = None) -> None:
+        self.exchange = exchange if exchange is not None else Exchange()
+        self.faults = faults if faults is not None else TwsFaults()
+        self.sessions: dict[int, Session] = {}
+        self.connected: list[Session] = []
+        self.port = 0
+        self.connectivity = "ok"
+        self._outage_until = 0.0
+        self._held: dict[int, float] = {}
+        self._task_group: anyio.abc.TaskGroup | None = None
+        self.requests: list[list[str]] = []
+        """Every request received, in order (for tests of what the client sent)."""
+
+    # ------------------------------------------------------------------ lifecycle
+    async def serve(
+        self, *, port: int = 0, task_status: anyio.abc.TaskStatus[int] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=port)
+        self.port = int(listener.extra(anyio.abc.SocketAttribute.local_port))
+        async with anyio.create_task_group() as tg, listener:
+            self._task_group = tg
+            task_status.started(self.port)
+            await listener.serve(self._accept, task_group=tg)
+
+    async def _accept(self, stream: anyio.abc.SocketStream) -> None:
+        if anyio.current_time() < self._outage_until:
+            await stream.aclose()
+            return
+        session = Session(self, stream)
+        self.connected.append(session)
+        try:
+            await session.run()
+        finally:
+            self.connected.remove(session)
+            if session.client_id is not None and self.sessions.get(session.client_id) is session:
+                del self.sessions[session.client_id]
+
+    # ------------------------------------------------------------------ requests
+    def dispatch(self, session: Session, fields: list[str]) -> None:
+        self.requests.append(fields)
+        msg_id = int(fields[0])
+        if session.client_id is None and msg_id != In.START_API:
+            session.write(m.error(-1, 504, "Not connected"))
+            return
+        handler = self._handlers().get(msg_id)
+        if handler is None:
+            log.info("local TWS: request %s not supported", msg_id)
+            return
+        handler(session, fields)
+
+    def _handlers(self) -> dict[int, Callable[[Session, list[str]], None]]:
+        return {
+            In.START_API: self._start_api,
+            In.REQ_IDS: lambda s, f: s.write(m.next_valid_id(self.exchange.next_order_id(s.client_id or 0))),
+            In.REQ_CURRENT_TIME: lambda s, f: s.write(m.current_time(int(time.time()))),
+            In.REQ_MANAGED_ACCTS: lambda s, f: s.write(m.managed_accounts([ACCOUNT])),
+            In.REQ_POSITIONS: self._req_positions,
+            In.CANCEL_POSITIONS: lambda s, f: setattr(s, "positions", False),
+            In.REQ_OPEN_ORDERS: lambda s, f: self._req_open_orders(s, everyone=False),
+            In.REQ_ALL_OPEN_ORDERS: lambda s, f: self._req_open_orders(s, everyone=True),
+            In.REQ_AUTO_OPEN_ORDERS: lambda s, f: None,
+            In.REQ_COMPLETED_ORDERS: self._req_completed_orders,
+            In.REQ_ACCT_DATA: self._req_account_updates,
+            In.REQ_ACCOUNT_UPDATES_MULTI: self._req_account_updates_multi,
+            In.CANCEL_ACCOUNT_UPDATES_MULTI: lambda s, f: s.multi_req_ids.discard(int(f[2])),
+            In.REQ_ACCOUNT_SUMMARY: self._req_account_summary,
+            In.CANCEL_ACCOUNT_SUMMARY: lambda s, f: None,
+            In.REQ_EXECUTIONS: self._req_executions,
+            In.REQ_CONTRACT_DATA: self._req_contract_data,
+            In.PLACE_ORDER: self._place_order,
+            In.CANCEL_ORDER: lambda s, f: self.route(
+                self.exchange.cancel(s.client_id or 0, m.parse_cancel_order(f))
+            ),
+            In.REQ_GLOBAL_CANCEL: lambda s, f: self.route(self.exchange.global_cancel()),
+            In.REQ_MARKET_DATA_TYPE: lambda s, f: None,
+            In.REQ_MKT_DATA: lambda s, f: s.write(
+                m.error(int(f[2]), 354, "Requested market data is not subscribed.")
+            ),
+        }
+
+    def _start_api(self, session: Session, fields: list[str]) -> None:
+        client_id = int(fields[2])
+        holder = self.sessions.get(client_id)
+        if holder is not None and not holder.closed:
+            session.write(
+                m.error(
+                    -1,
+                    326,
+                    "Unable to connect as the client id is already in use. Retry with a unique client id.",
+                )
+            )
+            session.close(flush=True)
+            return
+        session.client_id = client_id
+        self.sessions[client_id] = session
+        session.write(m.next_valid_id(self.exchange.next_order_id(client_id)))
+        session.write(m.managed_accounts([ACCOUNT]))
+        for code, text in FARM_NOTICES:
+            session.write(m.error(-1, code, text))
+
+    def _req_positions(self, session: Session, fields: list[str]) -> None:
+        session.positions = True
+        session.write_all([m.position(p) for p in self.exchange.positions.values()])
+        session.write(m.position_end())
+
+    def _req_open_orders(self, session: Session, *, everyone: bool) -> None:
+        for order in self.exchange.orders:
+            if order.is_working and (everyone or order.client_id == session.client_id):
+                session.write_all([m.open_order(order), m.order_status(order)])
+        session.write(m.open_order_end())
+
+    def _req_completed_orders(self, session: Session, fields: list[str]) -> None:
+        for order in self.exchange.orders:
+            if not order.is_working:
+                session.write(m.completed_order(order))
+        session.write(m.completed_orders_end())
+
+    def _account_messages(self) -> list[m.Message]:
+        out = [
+            m.account_value(tag, value, currency) for tag, value, currency in self.exchange.account_values()
+        ]
+        for position in self.exchange.positions.values():
+            out.append(m.portfolio_value(position, self.exchange.mark(position.contract.con_id)))
+        out.append(m.account_update_time(time.strftime("%H:%M", time.gmtime())))
+        return out
+
+    def _req_account_updates(self, session: Session, fields: list[str]) -> None:
+        subscribe = fields[2] == "1"
+        session.account_updates = subscribe
+        if subscribe:
+            session.write_all(self._account_messages())
+            session.write(m.account_download_end(fields[3] or ACCOUNT))
+
+    def _req_account_updates_multi(self, session: Session, fields: list[str]) -> None:
+        req_id = int(fields[2])
+        session.multi_req_ids.add(req_id)
+        for tag, value, currency in self.exchange.account_values():
+            session.write(m.account_update_multi(req_id, tag, value, currency))
+        session.write(m.account_update_multi_end(req_id))
+
+    def _req_account_summary(self, session: Session, fields: list[str]) -> None:
+        req_id = int(fields[2])
+        wanted = set(fields[4].split(",")) if len(fields) > 4 else set()
+        for tag, value, currency in self.exchange.account_values():
+            if not wanted or tag in wanted or (tag == "CashBalance" and "$LEDGER:ALL" in wanted):
+                session.write(m.account_summary(req_id, tag, value, currency))
+        session.write(m.account_summary_end(req_id))
+
+    def _req_executions(self, session: Session, fields: list[str]) -> None:
+        query = m.parse_execution_query(fields)
+        for execution in self.exchange.executions:
+            order = execution.order
+            if query.client_id is not None and order.client_id != query.client_id:
+                continue
+            if query.symbol and query.symbol != order.contract.symbol:
+                continue
+            if query.sec_type and query.sec_type != order.contract.sec_type:
+                continue
+            if query.side and query.side not in (order.action, execution.side):
+                continue
+            session.write(m.execution_data(query.req_id, execution))
+            session.write(m.commission_report(execution))
+        session.write(m.execution_data_end(query.req_id))
+
+    def _req_contract_data(self, session: Session, fields: list[str]) -> None:
+        req_id, query = m.parse_contract_query(fields)
+        found = self.exchange.resolve(query)
+        if not found:
+            session.write(m.error(req_id, 200, "No security definition has been found for the request"))
+            return
+        session.write_all([m.contract_details(req_id, c) for c in found])
+        session.write(m.contract_details_end(req_id))
+
+    def _place_order(self, session: Session, fields: list[str]) -> None:
+        request = m.parse_place_order(fields)
+        client_id = session.client_id or 0
+        faults = self.faults
+        if faults.rate_limits:
+            faults.rate_limits -= 1
+            session.write(
+                m.error(
+                    request.order_id,
+                    100,
+                    "Max rate of messages per second has been exceeded:max=50 rec=51 (1)",
+                )
+            )
+            return
+        if faults.server_errors:
+            faults.server_errors -= 1
+            session.write(
+                m.error(
+                    request.order_id, 322, "Error processing request.-'bW' : cause - injected server error"
+                )
+            )
+            return
+        is_new = self.exchange.find(client_id, request.order_id) is None
+        notices = self.exchange.place(client_id, request)
+        accepted = is_new and self.exchange.find(client_id, request.order_id) is not None
+        if accepted and faults.drop_after_accept:
+            faults.drop_after_accept -= 1
+            session.close()
+            return
+        if accepted and faults.hold_orders:
+            faults.hold_orders -= 1
+            order = self.exchange.find(client_id, request.order_id)
+            assert order is not None
+            self._held[order.perm_id] = anyio.current_time() + faults.hold_seconds
+        self.route(notices)
+
+    # ------------------------------------------------------------------ routing
+    def route(self, notices: Sequence[Notice]) -> None:
+        """Turn the exchange's notices into messages for the owning clients, through the faults."""
+        per_client: dict[int, list[Tagged]] = {}
+        account_changed = False
+        index = 0
+        while index < len(notices):
+            notice = notices[index]
+            index += 1
+            if isinstance(notice, AccountChanged):
+                account_changed = True
+                continue
+            if isinstance(notice, OrderError):
+                per_client.setdefault(notice.client_id, []).append(
+                    (m.error(notice.order_id, notice.code, notice.text), notice.perm_id)
+                )
+                continue
+            if isinstance(notice, OrderChanged):
+                order = notice.order
+                per_client.setdefault(order.client_id, []).extend(self._order_messages(order))
+                continue
+            assert isinstance(notice, Executed)
+            follow: OrderChanged | None = None
+            if index < len(notices):
+                nxt = notices[index]
+                if isinstance(nxt, OrderChanged) and nxt.order is notice.execution.order:
+                    follow, index = nxt, index + 1
+            order = notice.execution.order
+            per_client.setdefault(order.client_id, []).extend(self._fill_messages(notice.execution, follow))
+        for client_id, tagged in per_client.items():
+            self._deliver(client_id, self._mangle(tagged))
+        if account_changed:
+            self.push_account()
+
+    def _order_messages(self, order: VenueOrder) -> list[Tagged]:
+        return [(m.open_order(order), order.perm_id), (m.order_status(order), order.perm_id)]
+
+    def _fill_messages(self, execution: Execution, follow: OrderChanged | None) -> list[Tagged]:
+        perm = execution.order.perm_id
+        execution_msg = (m.execution_data(-1, execution), perm)
+        commission = (m.commission_report(execution), perm)
+        status = self._order_messages(follow.order) if follow is not None else []
+        faults = self.faults
+        if faults.status_first:
+            faults.status_first -= 1
+            out = [*status, execution_msg, commission]
+        elif faults.commission_first:
+            faults.commission_first -= 1
+            out = [commission, execution_msg, *status]
+        else:
+            out = [execution_msg, *status, commission]
+        if faults.duplicate_exec:
+            faults.duplicate_exec -= 1
+            out += [execution_msg, commission]
+        return out
+
+    def _mangle(self, tagged: list[Tagged]) -> list[Tagged]:
+        """The generic duplicate / reorder faults, applied to order messages in sending order."""
+        faults = self.faults
+        out: list[Tagged] = []
+        for item in tagged:
+            out.append(item)
+            if faults.duplicate_messages:
+                faults.duplicate_messages -= 1
+                out.append(item)
+        if faults.reorder_pairs and len(out) >= 2:
+            faults.reorder_pairs -= 1
+            for i in range(len(out) - 1):
+                if out[i][0][0] != out[i + 1][0][0]:
+                    out[i], out[i + 1] = out[i + 1], out[i]
+                    break
+        return out
+
+    def _deliver(self, client_id: int, tagged: list[Tagged]) -> None:
+        now = anyio.current_time()
+        immediate: list[Tagged] = []
+        for item in tagged:
+            release = self._held.get(item[1])
+            if release is not None and release > now:
+                self._later(client_id, item, release - now)
+            else:
+                immediate.append(item)
+        session = self.sessions.get(client_id)
+        if session is None or session.closed:
+            return  # a disconnected client's messages are lost; it reconciles when it comes back
+        if self.connectivity == "lost":
+            session.pending.extend(immediate)
+            return
+        session.write_all([message for message, _ in immediate])
+
+    def _later(self, client_id: int, item: Tagged, delay: float) -> None:
+        async def release() -> None:
+            await anyio.sleep(delay)
+            self._deliver(client_id, [(item[0], 0)])
+
+        if self._task_group is not None:
+            self._task_group.start_soon(release)
+
+    def push_account(self) -> None:
+        """Account values, portfolio and positions to every subscribed session (as TWS streams them)."""
+        values = self.exchange.account_values()
+        for session in list(self.sessions.values()):
+            if session.account_updates:
+                session.write_all(self._account_messages())
+            for req_id in session.multi_req_ids:
+                session.write_all([m.account_update_multi(req_id, t, v, c) for t, v, c in values])
+            if session.positions:
+                session.write_all([m.position(p) for p in self.exchange.positions.values()])
+
+    # ------------------------------------------------------------------ control
+    def set_price(self, con_id: int, price: Decimal) -> None:
+        self.route(self.exchange.set_price(con_id, price))
+
+    def drop_connections(self, outage: float | None = None) -> None:
+        """Close every client socket now; refuse new ones for ``outage`` seconds."""
+        self._outage_until = anyio.current_time() + (self.faults.outage_seconds if outage is None else outage)
+        for session in list(self.connected):
+            session.close()
+
+    def connectivity_lost(self) -> None:
+        """1100: TWS lost its link to IB; order messages stop reaching the clients."""
+        self.connectivity = "lost"
+        for session in list(self.sessions.values()):
+            session.write(m.error(-1, 1100, "Connectivity between IB and Trader Workstation has been lost."))
+
+    def connectivity_restored(self, *, data_lost: bool) -> None:
+        """1101 (data lost: the held messages are gone) or 1102 (data maintained: they arrive now)."""
+        self.connectivity = "ok"
+        for session in list(self.sessions.values()):
+            if data_lost:
+                session.pending.clear()
+                session.write(
+                    m.error(
+                        -1,
+                        1101,
+                        "Connectivity between IB and Trader Workstation has been restored - data lost.",
+                    )
+                )
+            else:
+                session.write(
+                    m.error(
+                        -1,
+                        1102,
+                        "Connectivity between IB and Trader Workstation has been restored - data maintained.",
+                    )
+                )
+                session.write_all([message for message, _ in session.pending])
+                session.pending.clear()
+
+
+@asynccontextmanager
+async def running_tws(server: TwsServer | None = None, *, port: int = 0) -> AsyncIterator[TwsServer]:
+    """Run a TWS on 127.0.0.1 (``port`` 0: a free one) for the duration of the block."""
+    tws = server if server is not None else TwsServer()
+    async with anyio.create_task_group() as tg:
+        await tg.start(lambda task_status: tws.serve(port=port, task_status=task_status))
+        try:
+            yield tws
+        finally:
+            for session in list(tws.connected):
+                session.close()
+            tg.cancel_scope.cancel()

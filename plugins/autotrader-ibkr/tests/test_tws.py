@@ -1,0 +1,149 @@
+"""The unmodified IB client library against the local TWS: handshake, start-up sync, requests.
+
+Each request the client sends is also read back from the TWS's request log with the TWS's own
+parsers, so the decoding of what clients send is tested on what a real client wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from autotrader_ibkr.compat import IB, Contract, Order
+from autotrader_ibkr.tws import TwsServer, running_tws
+from autotrader_ibkr.tws import messages as m
+from autotrader_ibkr.tws.wire import In
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def tws(anyio_backend: str) -> AsyncIterator[TwsServer]:
+    async with running_tws() as server:
+        server.set_price(265598, Decimal(100))
+        yield server
+
+
+async def connected(tws: TwsServer, client_id: int = 5) -> IB:
+    ib = IB()
+    await ib.connectAsync("127.0.0.1", tws.port, clientId=client_id, timeout=3)
+    return ib
+
+
+def requests(tws: TwsServer, msg_id: int) -> list[list[str]]:
+    return [r for r in tws.requests if int(r[0]) == msg_id]
+
+
+async def test_start_up_sync_answers_every_request(tws: TwsServer) -> None:
+    ib = await connected(tws)
+    try:
+        assert ib.isConnected() and ib.managedAccounts() == ["DU1234567"]
+        sent = {int(r[0]) for r in tws.requests}
+        # START_API, positions, open orders, completed orders, account updates (+ multi), executions
+        assert {71, 61, 5, 99, 6, 76, 7} <= sent
+        tags = {(v.tag, v.currency) for v in ib.accountValues()}
+        assert ("CashBalance", "USD") in tags and ("NetLiquidation", "USD") in tags
+        assert requests(tws, In.START_API)[0][2] == "5"
+    finally:
+        ib.disconnect()
+
+
+async def test_place_order_is_read_as_the_client_wrote_it(tws: TwsServer) -> None:
+    ib = await connected(tws)
+    try:
+        [details] = await ib.reqContractDetailsAsync(
+            Contract(secType="STK", symbol="AAPL", exchange="SMART", currency="USD")
+        )
+        _req_id, query = m.parse_contract_query(requests(tws, In.REQ_CONTRACT_DATA)[-1])
+        assert (query.symbol, query.sec_type, query.exchange, query.currency) == (
+            "AAPL",
+            "STK",
+            "SMART",
+            "USD",
+        )
+        order = Order(
+            action="SELL",
+            totalQuantity=7,
+            orderType="STP LMT",
+            lmtPrice=98.5,
+            auxPrice=99.25,
+            tif="GTC",
+            orderRef="coid-1",
+        )
+        trade = ib.placeOrder(details.contract, order)
+        await asyncio.sleep(0.1)
+        placed = m.parse_place_order(requests(tws, In.PLACE_ORDER)[-1])
+        assert (placed.order_id, placed.action, placed.total_quantity, placed.order_type) == (
+            trade.order.orderId,
+            "SELL",
+            Decimal(7),
+            "STP LMT",
+        )
+        assert (placed.lmt_price, placed.aux_price, placed.tif, placed.order_ref) == (
+            Decimal("98.5"),
+            Decimal("99.25"),
+            "GTC",
+            "coid-1",
+        )
+        assert placed.contract.con_id == 265598
+        assert trade.orderStatus.status == "Submitted"
+        ib.cancelOrder(trade.order)
+        await asyncio.sleep(0.1)
+        assert m.parse_cancel_order(requests(tws, In.CANCEL_ORDER)[-1]) == trade.order.orderId
+        assert trade.orderStatus.status == "Cancelled"
+        fills = await ib.reqExecutionsAsync()
+        query_fields = requests(tws, In.REQ_EXECUTIONS)[-1]
+        assert m.parse_execution_query(query_fields).req_id == int(query_fields[2]) and fills == []
+    finally:
+        ib.disconnect()
+
+
+async def test_fill_reaches_the_client_with_its_commission(tws: TwsServer) -> None:
+    ib = await connected(tws)
+    try:
+        [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+        trade = ib.placeOrder(
+            details.contract, Order(action="BUY", totalQuantity=3, orderType="MKT", orderRef="mkt")
+        )
+        await asyncio.sleep(0.2)
+        assert trade.orderStatus.status == "Filled"
+        [fill] = trade.fills
+        assert fill.execution.execId == tws.exchange.executions[0].exec_id
+        assert Decimal(repr(fill.commissionReport.commission)) == tws.exchange.executions[0].commission
+        assert [p.position for p in ib.positions()] == [3.0]
+        completed = await ib.reqCompletedOrdersAsync(False)
+        assert [(t.order.orderRef, t.orderStatus.status) for t in completed] == [("mkt", "Filled")]
+    finally:
+        ib.disconnect()
+
+
+async def test_client_id_in_use_is_refused_with_326(tws: TwsServer) -> None:
+    first = await connected(tws, client_id=9)
+    codes: list[int] = []
+    second = IB()
+    second.errorEvent += lambda req_id, code, text, contract: codes.append(code)
+    try:
+        with pytest.raises((TimeoutError, ConnectionError, asyncio.TimeoutError)):
+            await second.connectAsync("127.0.0.1", tws.port, clientId=9, timeout=1)
+        assert 326 in codes
+        assert first.isConnected()
+    finally:
+        first.disconnect()
+        second.disconnect()
+
+
+async def test_a_client_outside_version_176_is_refused(tws: TwsServer) -> None:
+    import struct
+
+    import anyio
+
+    stream = await anyio.connect_tcp("127.0.0.1", tws.port)
+    async with stream:
+        text = b"v100..120"
+        await stream.send(b"API\0" + struct.pack(">I", len(text)) + text)
+        with pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
+            with anyio.fail_after(2):
+                await stream.receive()
