@@ -1,0 +1,136 @@
+"""Every failure python-binance can raise, mapped to exactly one class of the core's taxonomy.
+
+Whether an order request may have executed decides the class: an answer the venue gave before
+the matching engine (4xx with a code) is final; silence, a 5xx or a dropped socket after the
+request left is :class:`AmbiguousOutcome` for anything that changes orders (Binance: "the
+execution status is UNKNOWN"), and merely :class:`TransientError` for a read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import re
+from collections.abc import Mapping
+from typing import Final
+
+import aiohttp
+from autotrader.errors import (
+    AmbiguousOutcome,
+    AuthenticationError,
+    AutotraderError,
+    BrokerError,
+    InvalidOrder,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    TransientError,
+)
+from binance.exceptions import BinanceAPIException, BinanceRequestException, BinanceWebsocketUnableToConnect
+
+__all__ = ["Operation", "retry_after_of", "translate", "translate_api_error"]
+
+
+class Operation(enum.Enum):
+    """What the failed request was doing: it decides ambiguous versus transient."""
+
+    SUBMIT = "submit"
+    CANCEL = "cancel"
+    MODIFY = "modify"
+    QUERY = "query"
+
+    @property
+    def changes_orders(self) -> bool:
+        return self is not Operation.QUERY
+
+
+AUTH_CODES: Final = frozenset({-1002, -1022, -2014, -2015})
+UNKNOWN_STATUS_CODES: Final = frozenset({-1006, -1007})
+"""UNEXPECTED_RESP / TIMEOUT: "execution status unknown"."""
+NOT_EXECUTED_CODES: Final = frozenset({-1001, -1008, -1016, -1021})
+"""DISCONNECTED / SERVER_BUSY / SHUTTING_DOWN / bad timestamp: surely not executed."""
+
+_FILTER_FIELDS: Final = {
+    "PRICE_FILTER": "price",
+    "PERCENT_PRICE": "price",
+    "PERCENT_PRICE_BY_SIDE": "price",
+    "LOT_SIZE": "quantity",
+    "MARKET_LOT_SIZE": "quantity",
+    "MIN_NOTIONAL": "notional",
+    "NOTIONAL": "notional",
+    "MAX_NUM_ORDERS": "open_orders",
+    "MAX_NUM_ALGO_ORDERS": "open_orders",
+}
+_PARAM_RE: Final = re.compile(r"[Pp]aram(?:eter)? '([^']+)'")
+
+
+def retry_after_of(headers: Mapping[str, str] | None) -> float | None:
+    if not headers:
+        return None
+    raw = headers.get("Retry-After")
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def _field_of(message: str) -> str:
+    if message.startswith("Filter failure: "):
+        name = message.removeprefix("Filter failure: ").strip()
+        return _FILTER_FIELDS.get(name, name.lower())
+    match = _PARAM_RE.search(message)
+    return match.group(1) if match else "order"
+
+
+def translate_api_error(exc: BinanceAPIException, operation: Operation) -> AutotraderError:
+    """A venue answer with an HTTP status (and usually a Binance code) to the taxonomy."""
+    status = int(getattr(exc, "status_code", 0) or 0)
+    code = exc.code
+    message = str(exc.message or "")
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    if status in (418, 429):
+        retry_after = retry_after_of(headers)
+        ban = status == 418
+        kind = "IP banned" if ban else "rate limited"
+        return RateLimited(
+            f"binance {kind} ({status}): {message}", retry_after=retry_after, ban=ban, code=code
+        )
+    if code in AUTH_CODES or status == 401:
+        return AuthenticationError(f"binance refused the credentials: {message}", code=code)
+    if code in NOT_EXECUTED_CODES:
+        return TransientError(f"binance did not process the request: {message}", code=code)
+    if status >= 500 or code in UNKNOWN_STATUS_CODES:
+        text = message if code else f"HTTP {status}"
+        if operation.changes_orders:
+            return AmbiguousOutcome(f"binance answered {text}: outcome unknown", code=code or status)
+        return TransientError(f"binance answered {text}", code=code or status)
+    if code == -1013 or (code is not None and -1199 <= code <= -1100):
+        return InvalidOrder(_field_of(message), message, code=code)
+    if code == -2013 or (code == -2011 and message == "Unknown order sent."):
+        return OrderNotFound(f"binance: {message}", code=code)
+    if code == -2010 or code == -2011 or code == -2021 or code == -2022:
+        return OrderRejected(message, code=code)
+    if operation is Operation.SUBMIT:
+        return OrderRejected(message or f"HTTP {status}", code=code)
+    return BrokerError(f"binance error {code}: {message}", code=code)
+
+
+def translate(exc: BaseException, operation: Operation) -> AutotraderError:
+    """Any exception a python-binance call raised, to the taxonomy."""
+    if isinstance(exc, AutotraderError):
+        return exc
+    if isinstance(exc, BinanceAPIException):
+        return translate_api_error(exc, operation)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return TransientError(f"cannot connect to binance: {exc.__class__.__name__}")
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        if operation.changes_orders:
+            return AmbiguousOutcome("no answer from binance in time: outcome unknown")
+        return TransientError("no answer from binance in time")
+    if isinstance(exc, (aiohttp.ClientError, BinanceRequestException, ConnectionError)):
+        if operation.changes_orders:
+            return AmbiguousOutcome(f"connection to binance failed after sending: {exc.__class__.__name__}")
+        return TransientError(f"connection to binance failed: {exc.__class__.__name__}")
+    if isinstance(exc, BinanceWebsocketUnableToConnect):
+        return TransientError(f"binance websocket: {exc}")
+    return BrokerError(f"unexpected binance client failure: {exc.__class__.__name__}: {exc}")

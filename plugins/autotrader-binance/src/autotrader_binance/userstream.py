@@ -1,0 +1,134 @@
+"""The user data stream through python-binance, kept alive across disconnections.
+
+python-binance 1.0.37 subscribes with ``userDataStream.subscribe.signature`` on its WebSocket API
+connection (``BinanceSocketManager.user_socket()``).  When that connection drops, the library
+reconnects on its own, but a subscription belongs to a connection, and the library does not
+subscribe again: events would silently stop.  This runner notices (the library puts an error
+message on the socket's queue; Binance sends ``eventStreamTerminated`` when it ends a
+subscription), waits for the library's reconnection to finish, subscribes again, and then calls
+``on_resubscribed`` so the adapter reconciles over REST what happened while nobody listened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from binance import AsyncClient
+from binance.ws.constants import WSListenerState
+from binance.ws.streams import BinanceSocketManager
+from websockets.protocol import State
+
+__all__ = ["UserStream"]
+
+log = logging.getLogger(__name__)
+
+_POLL: Final = 0.05
+
+
+class UserStream:
+    def __init__(
+        self,
+        client: AsyncClient,
+        on_event: Callable[[dict[str, Any]], None],
+        on_resubscribed: Callable[[], Awaitable[None]],
+        *,
+        reconnect_timeout: float = 15.0,
+    ) -> None:
+        self._client = client
+        self._on_event = on_event
+        self._on_resubscribed = on_resubscribed
+        self._reconnect_timeout = reconnect_timeout
+        self._manager = BinanceSocketManager(client)
+        self._socket = self._manager.user_socket()
+        self._subscribed_on: object | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.resubscriptions = 0
+        self.live = asyncio.Event()
+        """Set while a subscription is believed active."""
+
+    async def start(self) -> None:
+        await self._subscribe()
+        self._task = asyncio.create_task(self._run(), name="binance-user-stream")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            # The library's recv() wraps a queue read in asyncio.wait_for, which on Python 3.11 can
+            # swallow a cancellation that races with a message: cancel until the task really ends.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=0.1)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                task.result()
+        self.live.clear()
+        self._subscribed_on = None
+
+    async def _subscribe(self) -> None:
+        await self._socket.connect()  # the library subscribes and routes the events to the socket's queue
+        self._subscribed_on = self._client.ws_api.ws
+        self.live.set()
+
+    def _connection_is_current(self) -> bool:
+        """Our subscription lives on the library's current, open connection."""
+        ws = self._client.ws_api.ws
+        return ws is not None and ws is self._subscribed_on and getattr(ws, "state", None) is State.OPEN
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            message = await self._socket.recv()
+            kind = message.get("e") if isinstance(message, dict) else None
+            if kind == "error":
+                if self._connection_is_current():
+                    continue  # a stale report of a drop we already recovered from
+                await self._recover()
+            elif kind == "eventStreamTerminated":
+                self._subscribed_on = None
+                await self._recover()
+            else:
+                try:
+                    self._on_event(message)
+                except Exception:
+                    log.exception("binance user stream: failed to handle %r", message.get("e"))
+
+    async def _wait_for_reconnection(self) -> None:
+        """Let the library finish its own reconnection before subscribing on the new connection."""
+        api = self._client.ws_api
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._reconnect_timeout
+        while loop.time() < deadline:
+            ws = api.ws
+            if (
+                api.ws_state is WSListenerState.STREAMING
+                and ws is not None
+                and getattr(ws, "state", None) is State.OPEN
+                and (ws is not self._subscribed_on or self._subscribed_on is None)
+            ):
+                return
+            await asyncio.sleep(_POLL)
+
+    async def _recover(self) -> None:
+        self.live.clear()
+        delay = 0.2
+        while True:
+            await self._wait_for_reconnection()
+            try:
+                await self._subscribe()
+                break
+            except Exception as exc:
+                log.warning(
+                    "binance user stream: subscribing again failed (%s); retrying", exc.__class__.__name__
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.resubscriptions += 1
+        log.info("binance user stream: subscribed again; reconciling over REST")
+        try:
+            await self._on_resubscribed()
+        except Exception:
+            log.exception("binance user stream: reconciliation after resubscribing failed")

@@ -1,0 +1,132 @@
+"""Every Binance error code and transport failure lands in exactly one class of the taxonomy."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import aiohttp
+import pytest
+from autotrader.errors import (
+    AmbiguousOutcome,
+    AuthenticationError,
+    BrokerError,
+    InvalidOrder,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    TransientError,
+)
+from binance.exceptions import BinanceAPIException, BinanceRequestException
+
+from autotrader_binance.errors import Operation, translate
+
+
+def api_error(
+    status: int, code: int | None, msg: str = "", headers: dict[str, str] | None = None
+) -> BinanceAPIException:
+    response = SimpleNamespace(headers=headers or {}, text="<html>")
+    text = json.dumps({"code": code, "msg": msg}) if code is not None else "<html>502 Bad Gateway</html>"
+    return BinanceAPIException(response, status, text)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "msg", "operation", "expected"),
+    [
+        (400, -1013, "Filter failure: LOT_SIZE", Operation.SUBMIT, InvalidOrder),
+        (400, -1111, "Parameter 'quantity' has too much precision.", Operation.SUBMIT, InvalidOrder),
+        (
+            400,
+            -1102,
+            "Mandatory parameter 'price' was not sent, was empty/null, or malformed.",
+            Operation.SUBMIT,
+            InvalidOrder,
+        ),
+        (400, -2010, "Duplicate order sent.", Operation.SUBMIT, OrderRejected),
+        (
+            400,
+            -2010,
+            "Account has insufficient balance for requested action.",
+            Operation.SUBMIT,
+            OrderRejected,
+        ),
+        (400, -2010, "Order would trigger immediately.", Operation.SUBMIT, OrderRejected),
+        (400, -2011, "Unknown order sent.", Operation.CANCEL, OrderNotFound),
+        (400, -2011, "Order was not canceled due to cancel restrictions.", Operation.CANCEL, OrderRejected),
+        (400, -2013, "Order does not exist.", Operation.QUERY, OrderNotFound),
+        (400, -2021, "Order cancel-replace partially failed.", Operation.MODIFY, OrderRejected),
+        (400, -2022, "Order cancel-replace failed.", Operation.MODIFY, OrderRejected),
+        (
+            400,
+            -1021,
+            "Timestamp for this request is outside of the recvWindow.",
+            Operation.SUBMIT,
+            TransientError,
+        ),
+        (400, -1022, "Signature for this request is not valid.", Operation.SUBMIT, AuthenticationError),
+        (401, -2014, "API-key format invalid.", Operation.QUERY, AuthenticationError),
+        (401, -2015, "Invalid API-key, IP, or permissions for action.", Operation.QUERY, AuthenticationError),
+        (503, -1008, "Server is currently overloaded with other requests.", Operation.SUBMIT, TransientError),
+        (400, -1007, "Timeout waiting for response from backend server.", Operation.SUBMIT, AmbiguousOutcome),
+        (
+            400,
+            -1006,
+            "An unexpected response was received from the message bus.",
+            Operation.CANCEL,
+            AmbiguousOutcome,
+        ),
+        (502, None, "", Operation.SUBMIT, AmbiguousOutcome),
+        (502, None, "", Operation.MODIFY, AmbiguousOutcome),
+        (500, None, "", Operation.QUERY, TransientError),
+        (400, -1121, "Invalid symbol.", Operation.QUERY, InvalidOrder),
+        (400, -9999, "something else", Operation.QUERY, BrokerError),
+    ],
+)
+def test_api_errors(status: int, code: int | None, msg: str, operation: Operation, expected: type) -> None:
+    error = translate(api_error(status, code, msg), operation)
+    assert type(error) is expected
+    if code is not None:
+        assert error.code == code  # type: ignore[attr-defined]
+
+
+def test_filter_failure_names_the_field() -> None:
+    error = translate(api_error(400, -1013, "Filter failure: PRICE_FILTER"), Operation.SUBMIT)
+    assert isinstance(error, InvalidOrder) and error.field == "price" and error.code == -1013
+    error = translate(api_error(400, -1013, "Filter failure: NOTIONAL"), Operation.SUBMIT)
+    assert isinstance(error, InvalidOrder) and error.field == "notional"
+
+
+def test_429_carries_retry_after() -> None:
+    error = translate(
+        api_error(429, -1003, "Too much request weight used", {"Retry-After": "7"}), Operation.SUBMIT
+    )
+    assert isinstance(error, RateLimited) and error.retry_after == 7 and not error.ban
+
+
+def test_order_count_429() -> None:
+    error = translate(api_error(429, -1015, "Too many new orders", {"Retry-After": "3"}), Operation.SUBMIT)
+    assert isinstance(error, RateLimited) and error.retry_after == 3
+
+
+def test_418_is_a_ban() -> None:
+    error = translate(
+        api_error(418, -1003, "Way too much request weight used; IP banned", {"Retry-After": "120"}),
+        Operation.QUERY,
+    )
+    assert isinstance(error, RateLimited) and error.ban and error.retry_after == 120
+
+
+def test_transport_failures() -> None:
+    refused = aiohttp.ClientConnectorError(
+        SimpleNamespace(ssl=None, host="127.0.0.1", port=1),  # type: ignore[arg-type]
+        OSError(111, "refused"),
+    )
+    assert type(translate(refused, Operation.SUBMIT)) is TransientError
+    assert type(translate(TimeoutError(), Operation.SUBMIT)) is AmbiguousOutcome
+    assert type(translate(TimeoutError(), Operation.QUERY)) is TransientError
+    assert type(translate(aiohttp.ServerDisconnectedError(), Operation.CANCEL)) is AmbiguousOutcome
+    assert type(translate(aiohttp.ServerDisconnectedError(), Operation.QUERY)) is TransientError
+    assert (
+        type(translate(BinanceRequestException("Invalid Response: x"), Operation.SUBMIT)) is AmbiguousOutcome
+    )
+    assert type(translate(RuntimeError("boom"), Operation.QUERY)) is BrokerError
