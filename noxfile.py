@@ -25,7 +25,14 @@ DIST = ROOT / "build" / "dist"
 TEST_DEPS = ["pytest>=8.2", "pytest-timeout>=2.3", "hypothesis>=6.100", "trio>=0.25", "anyio>=4.4"]
 CORE_EXTRAS = f"{CORE}[postgres]"
 
-nox.options.sessions = ["lint", "types", "tests", "wheels", *[f"conformance-{n}" for n in CONFORMANCE]]
+nox.options.sessions = [
+    "lint",
+    "types",
+    "docs",
+    "tests",
+    "wheels",
+    *[f"conformance-{n}" for n in CONFORMANCE],
+]
 nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = True
 os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
@@ -50,6 +57,25 @@ def types(session: nox.Session) -> None:
         session.run("mypy", str(path / "src"))
 
 
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The Sphinx documentation, API reference from docstrings; any warning fails the build."""
+    session.install("sphinx>=7.3", "furo>=2024.1", *TEST_DEPS, "-e", CORE_EXTRAS, "-e", str(PLUGINS["paper"]))
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-q", "-b", "html", "docs", str(ROOT / "build" / "docs")
+    )
+
+
+def _chromium(session: nox.Session) -> None:
+    """Debian's headless Chromium for the report's browser test, installed when we may (root)."""
+    if Path("/usr/bin/chromium").exists():
+        return
+    if os.geteuid() != 0:
+        session.warn("not root: the report's browser test will skip (apt-get install chromium)")
+        return
+    session.run("bash", str(ROOT / "scripts" / "chromium-for-tests.sh"), external=True, silent=True)
+
+
 def _postgres_url(session: nox.Session) -> str | None:
     """A PostgreSQL for the journal tests: the given URL, or the machine's server started on loopback."""
     url = os.environ.get("AUTOTRADER_TEST_POSTGRES_URL")
@@ -65,10 +91,12 @@ def _postgres_url(session: nox.Session) -> str | None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Core unit, property and integration tests, then each plugin's own tests."""
+    _chromium(session)
     postgres = _postgres_url(session)
     if postgres:
         session.env["AUTOTRADER_TEST_POSTGRES_URL"] = postgres
-    session.install(*TEST_DEPS, "-e", CORE_EXTRAS)
+    # ruff and mypy: the generated-plugin test checks that a new plugin is lint- and type-clean.
+    session.install(*TEST_DEPS, "ruff>=0.6", "mypy>=1.11", "-e", CORE_EXTRAS)
     for path in PLUGINS.values():
         session.install("-e", str(path))
     session.run("pytest", "tests", *session.posargs)

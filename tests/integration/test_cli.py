@@ -32,17 +32,50 @@ def test_brokers_lists_the_paper_plugin() -> None:
 
 
 def test_run_replays_bundled_data_and_summarises() -> None:
-    result = autotrader("run", "--max-bars", "800", "--json", "--no-progress")
+    result = autotrader("run", "--max-bars", "800", "--json", "--no-progress", "--no-report")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["bars replayed"] == "800"
     assert int(summary["orders"]) > 0 and int(summary["fills"]) > 0
     assert summary["status"]["positions"] == {}  # flattened at the end
     assert summary["status"]["trading_state"] == "ACTIVE"
+    assert summary["report"] is None
+
+
+def test_run_writes_the_report_by_default(tmp_path: Path) -> None:
+    result = autotrader("run", "--max-bars", "300", "--no-progress", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    html = tmp_path / "autotrader-report" / "report.html"
+    png = tmp_path / "autotrader-report" / "equity.png"
+    assert html.read_text().startswith("<!DOCTYPE html>")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert html.as_uri() in result.stdout.replace("\n", "")
+
+
+def test_unwritable_report_directory_still_prints_the_summary(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = autotrader("run", "--max-bars", "100", "--no-progress", "--report", str(blocker / "r"))
+    assert result.returncode == 0, result.stderr
+    assert "report not written" in result.stderr
+    assert "net P&L" in result.stdout
+
+
+def test_new_plugin_writes_a_skeleton_and_refuses_bad_names(tmp_path: Path) -> None:
+    result = autotrader("new-plugin", "mybroker", "--dest", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    root = tmp_path / "autotrader-mybroker"
+    assert (root / "pyproject.toml").is_file()
+    assert (root / "src" / "autotrader_mybroker" / "venue.py").is_file()
+    assert (root / ".github" / "workflows" / "conformance.yml").is_file()
+    again = autotrader("new-plugin", "mybroker", "--dest", str(tmp_path))
+    assert again.returncode == 1 and "already exists" in again.stderr
+    bad = autotrader("new-plugin", "My-Broker", "--dest", str(tmp_path))
+    assert bad.returncode == 1 and "invalid plugin name" in bad.stderr
 
 
 def test_run_table_output() -> None:
-    result = autotrader("run", "--max-bars", "200", "--no-progress")
+    result = autotrader("run", "--max-bars", "200", "--no-progress", "--no-report")
     assert result.returncode == 0, result.stderr
     for label in ("orders", "fills", "fill rate", "net P&L", "fees", "max drawdown"):
         assert label in result.stdout
@@ -90,6 +123,8 @@ def test_ctrl_c_fires_the_kill_switch_and_still_summarises(tmp_path: Path) -> No
             "AAPL",
             "--json",
             "--no-progress",
+            "--report",
+            str(tmp_path / "report"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -106,3 +141,4 @@ def test_ctrl_c_fires_the_kill_switch_and_still_summarises(tmp_path: Path) -> No
     assert summary["status"]["trading_state"] == "HALTED"
     assert summary["status"]["positions"] == {}
     assert int(summary["bars replayed"]) < 300_000
+    assert Path(summary["report"]["html"]).is_file(), "Ctrl-C must still write the report"

@@ -1,4 +1,5 @@
-"""The ``autotrader`` command (typer): ``run``, ``brokers``, ``conformance``."""
+"""The ``autotrader`` command (typer): ``run``, ``brokers``, ``conformance``, ``chaos``, ``status``,
+``config check`` and ``new-plugin``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from autotrader.errors import AutotraderError
+
+if TYPE_CHECKING:
+    from autotrader.report import ReportFiles
+    from autotrader.runner import RunSummary
 
 app = typer.Typer(
     name="autotrader",
@@ -194,6 +199,15 @@ def run(
     log_format: Annotated[str, typer.Option(help="text or json", envvar=_env("log_format"))] = "text",
     log_level: Annotated[str, typer.Option(help="logging level", envvar=_env("log_level"))] = "ERROR",
     set_: Annotated[list[str] | None, typer.Option("--set", help="section.key=value (repeatable)")] = None,
+    report: Annotated[
+        Path,
+        typer.Option(
+            "--report",
+            help="write report.html and equity.png into this directory",
+            envvar=_env("report"),
+        ),
+    ] = Path("autotrader-report"),
+    no_report: Annotated[bool, typer.Option("--no-report", help="write no report files")] = False,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
@@ -234,8 +248,11 @@ def run(
     except (AutotraderError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
+    files = None if no_report else _write_report(summary, report)
     if as_json:
-        sys.stdout.write(json.dumps(_jsonable(summary), indent=2, default=str) + "\n")
+        rows = _jsonable(summary)
+        rows["report"] = None if files is None else {"html": str(files.html), "png": str(files.png)}
+        sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
         return
     table = Table(title=f"autotrader run: {broker}", show_header=False)
     for label, value in summary.table_rows():
@@ -245,6 +262,23 @@ def run(
         console.print(
             "[yellow]interrupted: kill switch fired, open orders cancelled, positions closed[/yellow]"
         )
+    if files is not None:
+        console.print(f"report: {files.html.resolve().as_uri()}  (equity curve: {files.png})")
+
+
+def _write_report(summary: RunSummary, directory: Path) -> ReportFiles | None:
+    """The run's report files, or ``None`` (with a message) when they cannot be written.
+
+    The run itself is over by now and its summary still prints: a full disk or a read-only
+    directory must not hide the outcome of a run behind a traceback.
+    """
+    from autotrader.report import write_report
+
+    try:
+        return write_report(summary, directory)
+    except OSError as exc:
+        err.print(f"[red]report not written:[/red] {exc}")
+        return None
 
 
 @contextlib.contextmanager
@@ -266,6 +300,32 @@ def _jsonable(summary: Any) -> dict[str, Any]:
     rows["interrupted"] = summary.interrupted
     rows["status"] = summary.status
     return rows
+
+
+# ---------------------------------------------------------------------- new-plugin
+
+
+@app.command("new-plugin")
+def new_plugin(
+    name: Annotated[str, typer.Argument(help="broker name: lowercase letters, digits, underscores")],
+    destination: Annotated[
+        Path, typer.Option("--dest", "-d", help="folder in which autotrader-NAME/ is created")
+    ] = Path(),
+) -> None:
+    """Write a working broker plugin skeleton that passes the conformance suite as generated."""
+    from autotrader.scaffold import create_plugin
+
+    try:
+        root = create_plugin(name, destination)
+    except AutotraderError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"[green]created[/green] {root}")
+    console.print(
+        f"next:\n  pip install -e {root}\n  autotrader conformance {name}\n"
+        f"then replace the in-memory venue in {root}/src/autotrader_{name}/venue.py "
+        "with a simulator of your broker's wire protocol (see its README)"
+    )
 
 
 # ---------------------------------------------------------------------- status
