@@ -142,3 +142,29 @@ def test_ctrl_c_fires_the_kill_switch_and_still_summarises(tmp_path: Path) -> No
     assert summary["status"]["positions"] == {}
     assert int(summary["bars replayed"]) < 300_000
     assert Path(summary["report"]["html"]).is_file(), "Ctrl-C must still write the report"
+
+
+def test_status_folds_a_runs_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "state.sqlite"
+    ran = autotrader(
+        "run", "--max-bars", "400", "--json", "--no-progress", "--no-report", "--journal", str(journal)
+    )
+    assert ran.returncode == 0, ran.stderr
+    summary = json.loads(ran.stdout)
+    result = autotrader("status", "--journal", str(journal), "--json")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["source"] == "journal"
+    assert status["oms"]["total_orders"] == int(summary["orders"]) > 0
+    assert status["oms"]["total_fills"] == int(summary["fills"])
+    assert status["oms"]["open_orders"] == 0 and status["positions"] == {}
+    assert status["resiliency"]["dlq_size"] == 0
+    table = autotrader("status", "--journal", str(journal))
+    assert table.returncode == 0 and "oms.total_fills" in table.stdout
+
+
+def test_status_of_a_missing_journal_is_an_error_not_an_empty_engine(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.sqlite"
+    result = autotrader("status", "--journal", str(missing))
+    assert result.returncode == 1 and "does not exist" in result.stderr
+    assert not missing.exists()

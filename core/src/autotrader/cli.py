@@ -337,9 +337,13 @@ def status(
         Path | None, typer.Option("--file", help="status file written by `run --status-file`")
     ] = None,
     port: Annotated[int | None, typer.Option("--port", help="read http://127.0.0.1:PORT/status")] = None,
+    journal: Annotated[
+        str | None, typer.Option("--journal", help="fold the status from a run's journal (path or URL)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Show a running engine's status (the seed's status dict)."""
+    """Show a running engine's status (the seed's status dict), from its endpoint, file or journal."""
+    from autotrader.journal_status import journal_status
     from autotrader.observe import read_status
 
     try:
@@ -348,8 +352,10 @@ def status(
                 data = json.loads(response.read())
         elif file is not None:
             data = read_status(file)
+        elif journal is not None:
+            data = json.loads(json.dumps(journal_status(journal), default=str))
         else:
-            raise typer.BadParameter("give --file or --port")
+            raise typer.BadParameter("give --port, --file or --journal")
     except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/red] cannot read the status: {exc}")
         raise typer.Exit(1) from None
@@ -358,7 +364,13 @@ def status(
         return
     table = Table(title="autotrader status", show_header=False)
     for key in ("connected", "running", "broker", "trading_state", "strategy_status", "strategy_equity"):
-        table.add_row(key, str(data.get(key)))
+        if key in data:
+            table.add_row(key, str(data[key]))
+    for key in ("journal", "last_event_seq", "realized_pnl"):
+        if key in data:
+            table.add_row(key, str(data[key]))
+    for symbol, quantity in (data.get("positions") or {}).items():
+        table.add_row(f"position.{symbol}", str(quantity))
     for section in ("oms", "resiliency"):
         for key, value in (data.get(section) or {}).items():
             table.add_row(f"{section}.{key}", str(value))
