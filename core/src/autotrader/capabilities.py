@@ -41,6 +41,8 @@ class Capabilities:
     short_selling: bool = False
     streaming: bool = True
     partial_fills: bool = True
+    market_data: bool = False
+    """Live quotes through :meth:`~autotrader.adapter.BrokerAdapter.quotes`."""
     market_time_in_force: frozenset[TimeInForce] = attrs.field(
         default=frozenset({TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTC}),
         converter=_frozen_set,

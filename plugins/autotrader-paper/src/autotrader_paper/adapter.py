@@ -10,13 +10,14 @@ the engine's order path benchmark about the engine, not the simulator.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, ClassVar, NoReturn
 
 import anyio
 
-from autotrader.adapter import BrokerAdapter, check_backend
+from autotrader.adapter import BrokerAdapter, QuoteStream, check_backend
 from autotrader.errors import (
     AmbiguousOutcome,
     InvalidOrder,
@@ -35,6 +36,7 @@ from autotrader.model import (
     OrderRequest,
     OrderUpdate,
     Position,
+    Quote,
     decimal_from_user,
 )
 from autotrader.testing.harness import Fault
@@ -152,6 +154,35 @@ class PaperTradingAdapter(BrokerAdapter):
 
     async def instruments(self) -> Mapping[str, Instrument]:
         return dict(self.venue.instruments)
+
+    def add_instruments(self, instruments: Mapping[str, Instrument]) -> None:
+        """List more instruments, e.g. those of a broker whose live prices this paper run trades on."""
+        self.venue.instruments.update(instruments)
+
+    # ------------------------------------------------------------------ market data
+    @asynccontextmanager
+    async def _quote_feed(self, symbols: tuple[str, ...], stream: QuoteStream) -> AsyncIterator[None]:
+        """The venue's own price moves as quotes (bid = ask: the paper market has one price).
+
+        The paper venue's prices come from whatever feeds it (a replay, another broker's live
+        feed, the conformance harness); a subscriber sees the last price first, like a real feed's
+        snapshot, then every move.
+        """
+        wanted = frozenset(symbols)
+
+        def on_price(symbol: str, price: Decimal) -> None:
+            if symbol in wanted:
+                stream.put(Quote(symbol, price, price, venue=VENUE))
+
+        for symbol in symbols:
+            last = self.venue.last_price(symbol)
+            if last is not None:
+                on_price(symbol, last)
+        self.venue.price_listeners.append(on_price)
+        try:
+            yield
+        finally:
+            self.venue.price_listeners.remove(on_price)
 
     # ------------------------------------------------------------------ market data (seed API)
     def update_price(self, symbol: str, price: Any) -> None:
