@@ -161,7 +161,11 @@ def run(
         typer.Option(help="OHLCV/tick CSV or Parquet (default: bundled EURUSD)", envvar=_env("data")),
     ] = None,
     symbol: Annotated[
-        str | None, typer.Option(help="symbol of --data (default: file stem)", envvar=_env("symbol"))
+        str | None,
+        typer.Option(
+            help="symbol of --data (default: file stem); live: the symbols, comma-separated",
+            envvar=_env("symbol"),
+        ),
     ] = None,
     strategy: Annotated[
         str | None, typer.Option(help="module:Class (default: reference strategy)", envvar=_env("strategy"))
@@ -196,15 +200,27 @@ def run(
         Path | None,
         typer.Option(help="keep the status JSON here (for `autotrader status`)", envvar=_env("status_file")),
     ] = None,
+    live: Annotated[
+        bool, typer.Option(help="trade on the broker's live quotes instead of a replay", envvar=_env("live"))
+    ] = False,
+    feed: Annotated[
+        str | None,
+        typer.Option(
+            help="take live quotes from this broker plugin (e.g. paper on oanda)", envvar=_env("feed")
+        ),
+    ] = None,
+    bar_seconds: Annotated[
+        float, typer.Option(help="live: one bar every N seconds (0: every quote)", envvar=_env("bar_seconds"))
+    ] = 1.0,
     log_format: Annotated[str, typer.Option(help="text or json", envvar=_env("log_format"))] = "text",
     log_level: Annotated[str, typer.Option(help="logging level", envvar=_env("log_level"))] = "ERROR",
     set_: Annotated[list[str] | None, typer.Option("--set", help="section.key=value (repeatable)")] = None,
-    report: Annotated[
+    report_dir: Annotated[
         Path,
         typer.Option(
             "--report",
             help="write report.html and equity.png into this directory",
-            envvar=_env("report"),
+            envvar=_env("report_dir"),
         ),
     ] = Path("autotrader-report"),
     no_report: Annotated[bool, typer.Option("--no-report", help="write no report files")] = False,
@@ -239,6 +255,10 @@ def run(
             resume=resume,
             metrics_port=metrics_port,
             status_file=status_file,
+            live=live,
+            feed=feed,
+            bar_seconds=bar_seconds,
+            feed_config=sections.get("feed_config", {}),
             broker_config=sections.get("broker_config", {}),
             execution=sections.get("execution", {}),
             risk=sections.get("risk", {}),
@@ -248,7 +268,7 @@ def run(
     except (AutotraderError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
-    files = None if no_report else _write_report(summary, report)
+    files = None if no_report else _write_report(summary, report_dir)
     if as_json:
         rows = _jsonable(summary)
         rows["report"] = None if files is None else {"html": str(files.html), "png": str(files.png)}
