@@ -121,6 +121,7 @@ def _build_wheels(session: nox.Session) -> list[Path]:
 def wheels(session: nox.Session) -> None:
     """Build every wheel and sdist, install the wheels fresh, prove entry-point discovery."""
     built = _build_wheels(session)
+    session.run("python", str(ROOT / "scripts" / "check_dists.py"), str(DIST))
     session.install(*[str(w) for w in built])
     output = session.run("autotrader", "brokers", silent=True) or ""
     for name in PLUGINS:
