@@ -59,6 +59,10 @@ class Recorder:
     def fills(self, cid: str | None = None) -> list[Fill]:
         return [e for e in self.events if isinstance(e, Fill) and (cid is None or e.client_order_id == cid)]
 
+    def filled(self, cid: str) -> D:
+        """The quantity of the distinct fills seen (the answer and the stream both deliver some)."""
+        return sum({f.trade_id: f.quantity for f in self.fills(cid)}.values(), D(0))
+
     def updates(self, cid: str) -> list[OrderUpdate]:
         return [e for e in self.events if isinstance(e, OrderUpdate) and e.client_order_id == cid]
 
@@ -116,8 +120,9 @@ async def test_market_fill_matches_the_ledger(session: HarnessSession) -> None:
     recorder = Recorder(session)
     ack = await session.adapter.submit_order(market("m1", OrderSide.BUY))
     assert ack.status is OrderStatus.FILLED and ack.filled_quantity == Q
-    await recorder.until(lambda: len(recorder.fills("m1")) == 1)
-    (fill,) = recorder.fills("m1")
+    (fill,) = recorder.fills("m1")  # delivered from the FULL answer, before the ack returned
+    await recorder.until(lambda: len(recorder.fills("m1")) == 2)  # and again from the stream
+    assert {f.trade_id for f in recorder.fills("m1")} == {fill.trade_id}
     (trade,) = await session.control.trades()
     assert (fill.trade_id, fill.quantity, fill.price, fill.commission, fill.commission_asset) == (
         trade.trade_id,
@@ -148,7 +153,7 @@ async def test_partial_fills_with_capped_liquidity(session: HarnessSession) -> N
     await venue.set_price(SYMBOL, D("49990.00"))
     await venue.set_liquidity(SYMBOL, None)
     await venue.set_price(SYMBOL, D("49980.00"))
-    await recorder.until(lambda: sum(f.quantity for f in recorder.fills("p2")) == Q)
+    await recorder.until(lambda: recorder.filled("p2") == Q)
     ledger = {o.client_order_id: o for o in await venue.orders()}
     assert ledger["p1"].status is OrderStatus.EXPIRED and ledger["p2"].status is OrderStatus.FILLED
 
@@ -266,7 +271,8 @@ async def test_dropped_stream_loses_no_fill(session: HarnessSession) -> None:
     (trade,) = await venue.trades()
     assert recorder.fills("d1")[0].trade_id == trade.trade_id
     assert resubscriptions(session) == 1
-    await adapter.submit_order(market("d2", OrderSide.BUY))  # and the new subscription carries events
+    await adapter.submit_order(limit("d2", OrderSide.BUY, "47000.00"))  # the new subscription carries
+    await venue.set_price(SYMBOL, D("46000.00"))  # events: this fill reaches us through the stream only
     await recorder.until(lambda: bool(recorder.fills("d2")))
 
 
@@ -274,14 +280,16 @@ async def test_event_stream_terminated_resubscribes(session: HarnessSession) -> 
     recorder = Recorder(session)
     await control(session).terminate_stream()
     await recorder.until(lambda: resubscriptions(session) == 1)
-    await session.adapter.submit_order(market("t1", OrderSide.BUY))
+    await session.adapter.submit_order(limit("t1", OrderSide.BUY, "49000.00"))
+    await session.control.set_price(SYMBOL, D("48000.00"))  # a fill only the stream reports
     await recorder.until(lambda: bool(recorder.fills("t1")))
 
 
 async def test_duplicated_and_reordered_events_are_passed_on(session: HarnessSession) -> None:
     recorder = Recorder(session)
+    await session.adapter.submit_order(limit("dup1", OrderSide.BUY, "49000.00"))
     await session.control.inject(Fault.DUPLICATE_EVENTS, count=3)
-    await session.adapter.submit_order(market("dup1", OrderSide.BUY))
+    await session.control.set_price(SYMBOL, D("48000.00"))  # TRADE report duplicated on the stream
     await recorder.until(lambda: len(recorder.fills("dup1")) == 2)
     assert len({f.trade_id for f in recorder.fills("dup1")}) == 1
     await session.control.inject(Fault.REORDER_EVENTS)

@@ -173,6 +173,48 @@ def test_rest_answers() -> None:
     assert order.average_fill_price is None and order.price == D("0.1") and order.stop_price is None
 
 
+def test_full_answer_fills_are_the_streams_trades() -> None:
+    answer = {
+        "symbol": "BTCUSDT",
+        "orderId": 28,
+        "orderListId": -1,
+        "clientOrderId": "at-1",
+        "transactTime": 1507725176595,
+        "status": "FILLED",
+        "side": "BUY",
+        "fills": [
+            {
+                "price": "4000.00000000",
+                "qty": "1.00000000",
+                "commission": "4.00000000",
+                "commissionAsset": "USDT",
+                "tradeId": 56,
+            },
+            {
+                "price": "3999.00000000",
+                "qty": "5.00000000",
+                "commission": "0",
+                "commissionAsset": "BNB",
+                "tradeId": 57,
+            },
+        ],
+    }
+    first, second = mapping.fills_from_new_order(answer, "binance")
+    assert first.trade_id == mapping.fill_from_report(report(x="TRADE", t=56), "binance").trade_id  # type: ignore[union-attr]
+    assert (first.client_order_id, first.venue_order_id, first.side) == ("at-1", "28", OrderSide.BUY)
+    assert (first.quantity, first.price, first.commission, first.commission_asset) == (
+        D("1"),
+        D("4000"),
+        D("4"),
+        "USDT",
+    )
+    assert first.liquidity is Liquidity.TAKER and first.timestamp == 1507725176.595
+    assert second.trade_id == "BTCUSDT:57" and second.commission == 0
+    assert mapping.fills_from_new_order({**answer, "fills": []}, "binance") == []
+    ack = {k: v for k, v in answer.items() if k != "fills"}  # newOrderRespType ACK / RESULT
+    assert mapping.fills_from_new_order(ack, "binance") == []
+
+
 def test_my_trades_item() -> None:
     trade = {
         "symbol": "BNBBTC",

@@ -290,9 +290,22 @@ class BinanceAdapter(BrokerAdapter):
         if tracked is None or tracked.terminal:
             self._orders[request.client_order_id] = _Tracked(request)
         answer = await self._call(Operation.SUBMIT, _W_ORDER, self.client.create_order, **params)
-        update = mapping.update_from_json(answer, self.name)
         self._note_leg(request.client_order_id, answer)
-        return update
+        self._emit_answer_fills(request.client_order_id, answer)
+        return mapping.update_from_json(answer, self.name)
+
+    def _emit_answer_fills(self, client_order_id: str, answer: Mapping[str, Any]) -> None:
+        """Deliver the fills a FULL answer carries before the answer's status is returned.
+
+        Otherwise the core would hear "FILLED" (or "EXPIRED" after a partial fill) from the answer
+        while the fills are still on their way over the user data stream, and see for a moment an
+        order done but with nothing filled.  The stream's copies then arrive as duplicates.
+        """
+        tracked = self._orders.get(client_order_id)
+        for fill in mapping.fills_from_new_order(answer, self.name):
+            if tracked is not None:
+                tracked.fills[fill.trade_id] = fill.quantity
+            self._emit(fill)
 
     def _note_leg(self, client_order_id: str, answer: Mapping[str, Any]) -> None:
         tracked = self._orders.get(client_order_id)
@@ -382,6 +395,7 @@ class BinanceAdapter(BrokerAdapter):
         new_order = answer["newOrderResponse"]
         self._note_leg(current.client_order_id, answer["cancelResponse"])
         self._note_leg(current.client_order_id, new_order)
+        self._emit_answer_fills(current.client_order_id, new_order)
         prior = tracked.prior(int(new_order["orderId"]))
         return mapping.update_from_json(new_order, self.name, prior_filled=prior[0], prior_quote=prior[1])
 

@@ -35,6 +35,7 @@ __all__ = [
     "core_order_type",
     "fill_from_report",
     "fill_from_trade",
+    "fills_from_new_order",
     "instrument_from_symbol",
     "new_order_params",
     "order_from_json",
@@ -281,6 +282,37 @@ def fill_from_trade(data: Mapping[str, Any], client_order_id: str, venue: str) -
         venue_order_id=str(data["orderId"]),
         timestamp=_seconds(data["time"]),
     )
+
+
+def fills_from_new_order(data: Mapping[str, Any], venue: str) -> list[Fill]:
+    """The fills a ``newOrderRespType=FULL`` answer carries (the order's immediate executions).
+
+    They are the same trades the user data stream reports (same ``tradeId``, so the same
+    ``trade_id``): delivering them with the answer means an order the answer calls FILLED is never
+    seen without its fills, and the stream's copies are harmless duplicates.  An arriving order
+    that executes at once takes liquidity, so these fills are always taker fills.
+    """
+    symbol = data["symbol"]
+    side = OrderSide(data["side"])
+    client_order_id = data["clientOrderId"]
+    timestamp = _seconds(data.get("transactTime") or 0) or time.time()
+    return [
+        Fill(
+            venue=venue,
+            trade_id=trade_key(symbol, item["tradeId"]),
+            client_order_id=client_order_id,
+            symbol=symbol,
+            side=side,
+            quantity=dec(item["qty"]),
+            price=dec(item["price"]),
+            commission=dec(item.get("commission") or "0"),
+            commission_asset=item.get("commissionAsset") or None,
+            liquidity=Liquidity.TAKER,
+            venue_order_id=str(data["orderId"]),
+            timestamp=timestamp,
+        )
+        for item in data.get("fills") or ()
+    ]
 
 
 # --------------------------------------------------------------------------- user data stream
