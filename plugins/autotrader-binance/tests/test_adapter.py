@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable
 from decimal import Decimal as D
 
+import attrs
 import pytest
 from autotrader.adapter import ExecutionEvent
 from autotrader.errors import (
     AmbiguousOutcome,
+    BrokerError,
     InvalidOrder,
     OrderNotFound,
     OrderRejected,
@@ -30,10 +32,14 @@ from autotrader.model import (
     OrderUpdate,
     TimeInForce,
 )
+from autotrader.oms import OrderManager
+from autotrader.resiliency import CircuitState, ResiliencyManager
 from autotrader.testing.harness import Fault, HarnessSession
 
 from autotrader_binance.adapter import BinanceAdapter
+from autotrader_binance.config import BinanceConfig
 from autotrader_binance.harness import BinanceVenueControl
+from autotrader_binance.venue import DEFAULT_API_KEY, DEFAULT_API_SECRET, BinanceVenue, SymbolSpec
 
 pytestmark = pytest.mark.anyio
 
@@ -324,3 +330,104 @@ async def test_secrets_stay_hidden(session: HarnessSession) -> None:
     adapter = binance(session)
     text = repr(adapter) + repr(adapter.config) + str(adapter.config)
     assert "local-venue-api-secret" not in text and "local-venue-api-key" not in text
+
+
+async def test_a_smaller_quantity_is_amended_in_place(session: HarnessSession) -> None:
+    recorder = Recorder(session)
+    adapter = session.adapter
+    await adapter.submit_order(limit("am1", OrderSide.BUY, "49000.00", qty=D("0.02")))
+    await adapter.submit_order(limit("am2", OrderSide.BUY, "49000.00"))  # behind am1 at the same price
+    update = await adapter.modify_order(ModifyRequest("am1", quantity=D("0.01")))
+    assert (update.status, update.quantity, update.venue_order_id) == (OrderStatus.ACCEPTED, Q, "1")
+    ledger = [o for o in await session.control.orders() if o.client_order_id == "am1"]
+    assert [(o.venue_order_id, o.quantity) for o in ledger] == [("1", Q)]  # the same order, smaller
+    await recorder.until(lambda: any(u.quantity == Q for u in recorder.updates("am1")))  # REPLACED
+    await session.control.set_liquidity(SYMBOL, Q)
+    await session.control.set_price(SYMBOL, D("48000.00"))
+    await recorder.until(lambda: recorder.filled("am1") == Q)
+    assert recorder.fills("am2") == []  # am1 kept its place in the queue
+    with pytest.raises(InvalidOrder):  # not above what is filled
+        await adapter.modify_order(ModifyRequest("am2", quantity=D("0.00001"), price=D("1.00")))
+
+
+async def test_a_new_price_is_a_cancel_replace(session: HarnessSession) -> None:
+    adapter = session.adapter
+    await adapter.submit_order(limit("cr1", OrderSide.BUY, "49000.00", qty=D("0.02")))
+    update = await adapter.modify_order(ModifyRequest("cr1", quantity=D("0.01"), price=D("48000.00")))
+    assert (update.quantity, update.price, update.venue_order_id) == (Q, D("48000"), "2")
+    ledger = [(o.venue_order_id, o.status) for o in await session.control.orders()]
+    assert ledger == [("1", OrderStatus.CANCELLED), ("2", OrderStatus.ACCEPTED)]
+
+
+async def test_an_order_of_another_process_is_found_by_its_client_id(session: HarnessSession) -> None:
+    """After a restart the adapter knows no symbols: it searches, and says "none" only when sure."""
+    await session.adapter.submit_order(market("gone1", OrderSide.BUY))  # filled: not open any more
+    fresh = BinanceAdapter(binance(session).config)
+    await fresh.connect()
+    try:
+        found = await fresh.get_order("gone1")
+        assert found is not None and found.status is OrderStatus.FILLED and found.symbol == SYMBOL
+        assert [f.trade_id for f in await fresh.get_order_fills("gone1")] == ["BTCUSDT:1"]
+        assert await fresh.get_order("never-sent") is None
+    finally:
+        await fresh.disconnect()
+
+
+async def test_without_symbols_a_large_exchange_is_not_searched_blindly() -> None:
+    many = [SymbolSpec(f"C{i}USDT", f"C{i}", "USDT", price=D("10.00")) for i in range(25)]
+    async with BinanceVenue(symbols=many) as venue:
+        config = BinanceConfig(
+            api_key=DEFAULT_API_KEY,
+            api_secret=DEFAULT_API_SECRET,
+            api_url=venue.rest_url,
+            ws_api_url=venue.ws_api_url,
+        )
+        adapter = BinanceAdapter(config)
+        await adapter.connect()
+        try:
+            with pytest.raises(BrokerError, match="set the broker's `symbols`"):
+                await adapter.get_order("lost-after-restart")
+        finally:
+            await adapter.disconnect()
+        narrowed = BinanceAdapter(attrs.evolve(config, symbols=("C1USDT", "C2USDT")))
+        await narrowed.connect()
+        try:
+            assert await narrowed.get_order("lost-after-restart") is None
+        finally:
+            await narrowed.disconnect()
+
+
+async def test_an_ip_ban_opens_the_circuit_and_nothing_is_sent(session: HarnessSession) -> None:
+    resiliency = ResiliencyManager(session.adapter, initial_backoff=0.01, max_retries=2)
+    oms = OrderManager(session.adapter, resiliency, order_timeout=None)
+    await control(session).ban(60)
+    order = await oms.submit_order(limit("ban1", OrderSide.BUY, "49000.00"))
+    assert order.status is OrderStatus.REJECTED and "banned" in (order.reason or "")
+    assert resiliency.circuit.state is CircuitState.OPEN
+    order = await oms.submit_order(limit("ban2", OrderSide.BUY, "49000.00"))
+    assert order.status is OrderStatus.REJECTED and "Circuit" in (order.reason or "")
+    assert await session.control.orders() == []
+
+
+async def test_used_weight_and_order_counts_are_tracked(session: HarnessSession) -> None:
+    budget = binance(session).budget
+    venue = control(session).venue
+    assert (budget.weight.limit, budget.orders["10S"].limit) == (6000, 1000)  # from exchangeInfo
+    await session.adapter.submit_order(limit("w1", OrderSide.BUY, "49000.00"))
+    await session.adapter.get_balances()
+    now = venue.exchange.now_ms()
+    assert budget.weight.used == int(venue.limits.weight_headers(now)["X-MBX-USED-WEIGHT-1M"])
+    assert budget.orders["10S"].used == int(venue.limits.order_headers(now)["X-MBX-ORDER-COUNT-10S"]) == 1
+
+
+async def test_the_server_clock_offset_is_kept_current(session: HarnessSession) -> None:
+    adapter = BinanceAdapter(attrs.evolve(binance(session).config, clock_sync_interval=0.05))
+    await adapter.connect()
+    try:
+        await control(session).skew_clock(4_000)
+        await Recorder(session).until(lambda: abs(adapter.client.timestamp_offset - 4_000) < 500, within=3)
+        assert (
+            await adapter.submit_order(limit("clk2", OrderSide.BUY, "49000.00"))
+        ).status is OrderStatus.ACCEPTED
+    finally:
+        await adapter.disconnect()

@@ -1,14 +1,18 @@
-"""python-binance is asyncio-only: under trio the harness and the adapter refuse, saying why."""
+"""python-binance is asyncio-only: under trio the harness, the adapter and an engine refuse, saying why."""
 
 from __future__ import annotations
 
 import pytest
-from autotrader.errors import UnsupportedBackend
+from autotrader.engine import ExecutionConfig, ExecutionEngine
+from autotrader.errors import ConfigError, UnsupportedBackend
 from autotrader.plugins import BrokerRegistry
+from autotrader.testing.support import IdleStrategy
 
 from autotrader_binance.adapter import BinanceAdapter
+from autotrader_binance.capabilities import ASYNCIO_ONLY_REASON
 from autotrader_binance.config import BinanceConfig
-from autotrader_binance.harness import harness
+
+ASYNCIO_ONLY = "runs only under asyncio .python-binance is asyncio-only"
 
 
 @pytest.fixture
@@ -18,19 +22,27 @@ def anyio_backend() -> str:
 
 @pytest.mark.anyio
 async def test_trio_is_refused_with_the_reason() -> None:
-    with pytest.raises(UnsupportedBackend, match="python-binance is built on asyncio"):
-        async with harness():
+    spec = BrokerRegistry.discover(allow=["binance"]).get("binance")
+    assert spec.harness is not None
+    with pytest.raises(UnsupportedBackend, match=ASYNCIO_ONLY):
+        async with spec.harness():
             pass
     adapter = BinanceAdapter(BinanceConfig(api_key="k", api_secret="s"))
-    with pytest.raises(UnsupportedBackend):
+    with pytest.raises(UnsupportedBackend, match="it was started under trio"):
         await adapter.connect()
+    engine = ExecutionEngine(IdleStrategy(), adapter, ExecutionConfig())
+    with pytest.raises(UnsupportedBackend, match=ASYNCIO_ONLY):
+        await engine.connect()
+    assert not adapter.is_connected
 
 
 def test_entry_point_registers_the_broker() -> None:
     spec = BrokerRegistry.discover(allow=["binance"]).get("binance")
-    assert spec.harness is harness and spec.config_class is BinanceConfig
+    assert spec.config_class is BinanceConfig and spec.harness is not None
     assert spec.capabilities.has("modify") and not spec.capabilities.has("short_selling")
     assert not spec.capabilities.has("backend:trio")
+    assert spec.capabilities.asyncio_only_reason == ASYNCIO_ONLY_REASON
+    assert "asyncio-only" in ASYNCIO_ONLY_REASON
 
 
 def test_config_from_environment_hides_secrets() -> None:
@@ -39,5 +51,5 @@ def test_config_from_environment_hides_secrets() -> None:
     )
     assert config.testnet and config.api_key.reveal() == "key-123"
     assert "sec-456" not in repr(config) and "key-123" not in repr(config)
-    with pytest.raises(ValueError, match="api_key"):
+    with pytest.raises(ConfigError, match="api_key"):
         BinanceConfig.from_env({})

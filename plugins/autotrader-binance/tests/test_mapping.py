@@ -365,3 +365,68 @@ def test_account_balances() -> None:
         {"balances": [{"asset": "BTC", "free": "4723846.89208129", "locked": "0.00000000"}]}
     )
     assert balances[0].asset == "BTC" and balances[0].total == D("4723846.89208129")
+
+
+def test_amend_answer() -> None:
+    answer = {
+        "transactTime": 1741926410255,
+        "executionId": 75,
+        "amendedOrder": {
+            "symbol": "BTCUSDT",
+            "orderId": 33,
+            "orderListId": -1,
+            "origClientOrderId": "at-1",
+            "clientOrderId": "at-1",
+            "price": "6.00000000",
+            "qty": "5.00000000",
+            "executedQty": "1.00000000",
+            "preventedQty": "0.00000000",
+            "quoteOrderQty": "0.00000000",
+            "cumulativeQuoteQty": "6.00000000",
+            "status": "PARTIALLY_FILLED",
+            "timeInForce": "GTC",
+            "type": "LIMIT",
+            "side": "SELL",
+            "workingTime": 1741926410242,
+            "selfTradePreventionMode": "NONE",
+        },
+    }
+    update = mapping.update_from_amend(answer, "binance")
+    assert (update.client_order_id, update.venue_order_id, update.status) == (
+        "at-1",
+        "33",
+        OrderStatus.PARTIALLY_FILLED,
+    )
+    assert (update.quantity, update.filled_quantity, update.average_price, update.price) == (
+        D("5"),
+        D("1"),
+        D("6"),
+        D("6"),
+    )
+    later_leg = mapping.update_from_amend(answer, "binance", prior_filled=D("2"), prior_quote=D("10"))
+    assert (later_leg.quantity, later_leg.filled_quantity) == (D("7"), D("3"))
+
+
+def test_replaced_report_is_an_amendment_of_the_same_order() -> None:
+    event = report(x="REPLACED", X="NEW", q="0.50000000", c="at-1", C="at-1")
+    update = mapping.update_from_report(event, "binance")
+    assert (update.client_order_id, update.status, update.quantity) == (
+        "at-1",
+        OrderStatus.ACCEPTED,
+        D("0.5"),
+    )
+    assert mapping.fill_from_report(event, "binance") is None
+    renamed = report(x="REPLACED", X="NEW", c="random-new-id", C="at-1")  # an amend that changed the id
+    assert mapping.report_client_order_id(renamed) == "at-1"
+
+
+def test_self_trade_prevention_expiry() -> None:
+    event = report(x="TRADE_PREVENTION", X="EXPIRED_IN_MATCH", eR="NONE")
+    update = mapping.update_from_report(event, "binance")
+    assert update.status is OrderStatus.EXPIRED and mapping.fill_from_report(event, "binance") is None
+
+
+def test_trade_report_with_a_json_number_is_read_exactly() -> None:
+    """Binance sends strings; a number that slipped through is read through ``str``, never as float math."""
+    fill = mapping.fill_from_report(report(x="TRADE", X="FILLED", l=0.1, L="3.3", t=1, n=0), "binance")
+    assert fill is not None and fill.quantity == D("0.1") and fill.commission == 0

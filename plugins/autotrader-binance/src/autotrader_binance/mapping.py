@@ -40,8 +40,10 @@ __all__ = [
     "new_order_params",
     "order_from_json",
     "order_status",
+    "plain",
     "report_client_order_id",
     "trade_key",
+    "update_from_amend",
     "update_from_json",
     "update_from_report",
 ]
@@ -69,6 +71,7 @@ _CORE_TYPES: Final = {
     "STOP_LOSS_LIMIT": OrderType.STOP_LIMIT,
     "TAKE_PROFIT_LIMIT": OrderType.STOP_LIMIT,
 }
+_ORIGINAL_ID_IN_C: Final = frozenset({"CANCELED", "REPLACED"})
 _TIME_IN_FORCE: Final = {tif.value: tif for tif in (TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK)}
 
 
@@ -164,10 +167,9 @@ def binance_order_type(request: OrderRequest, last_price: Decimal | None) -> str
     return base + ("_LIMIT" if request.order_type is OrderType.STOP_LIMIT else "")
 
 
-def _plain(value: Decimal) -> str:
+def plain(value: Decimal) -> str:
     """A decimal as Binance reads it: no exponent (``1E+1`` would be refused)."""
-    text = f"{value:f}"
-    return text
+    return f"{value:f}"
 
 
 def new_order_params(request: OrderRequest, binance_type: str) -> dict[str, str]:
@@ -184,7 +186,7 @@ def new_order_params(request: OrderRequest, binance_type: str) -> dict[str, str]
         "symbol": request.symbol,
         "side": request.side.value,
         "type": binance_type,
-        "quantity": _plain(request.quantity),
+        "quantity": plain(request.quantity),
         "newClientOrderId": request.client_order_id,
         "newOrderRespType": "FULL",
     }
@@ -195,9 +197,9 @@ def new_order_params(request: OrderRequest, binance_type: str) -> dict[str, str]
             )
     else:
         if request.price is not None:
-            params["price"] = _plain(request.price)
+            params["price"] = plain(request.price)
         if request.stop_price is not None:
-            params["stopPrice"] = _plain(request.stop_price)
+            params["stopPrice"] = plain(request.stop_price)
         if request.order_type.needs_price:
             params["timeInForce"] = request.time_in_force.value
         elif request.time_in_force is not TimeInForce.GTC:
@@ -238,6 +240,30 @@ def update_from_json(
         price=_opt_price(data.get("price")),
         stop_price=_opt_price(data.get("stopPrice")),
         timestamp=_seconds(data.get("transactTime") or data.get("updateTime") or 0) or time.time(),
+    )
+
+
+def update_from_amend(
+    data: Mapping[str, Any], venue: str, *, prior_filled: Decimal = ZERO, prior_quote: Decimal = ZERO
+) -> OrderUpdate:
+    """A ``PUT /api/v3/order/amend/keepPriority`` answer to an :class:`OrderUpdate`.
+
+    The amended order is under ``amendedOrder``, in a shape of its own: ``qty`` (not ``origQty``)
+    and ``cumulativeQuoteQty`` (spelled right, unlike everywhere else).
+    """
+    order = data["amendedOrder"]
+    executed = dec(order.get("executedQty", "0"))
+    quote = dec(order.get("cumulativeQuoteQty", "0"))
+    return OrderUpdate(
+        client_order_id=order.get("origClientOrderId") or order["clientOrderId"],
+        status=order_status(order.get("status", "NEW")),
+        venue=venue,
+        venue_order_id=str(order["orderId"]),
+        filled_quantity=prior_filled + executed,
+        average_price=_average(prior_quote + quote, prior_filled + executed),
+        quantity=prior_filled + dec(order["qty"]),
+        price=_opt_price(order.get("price")),
+        timestamp=_seconds(data.get("transactTime") or 0) or time.time(),
     )
 
 
@@ -321,10 +347,12 @@ def fills_from_new_order(data: Mapping[str, Any], venue: str) -> list[Fill]:
 def report_client_order_id(event: Mapping[str, Any]) -> str:
     """The order's own client id in an ``executionReport``.
 
-    For a cancellation Binance puts the *cancel request's* id in ``c`` and the order's in ``C``.
+    For a cancellation Binance puts the *cancel request's* id in ``c`` and the order's in ``C``;
+    an amendment (``REPLACED``) may give the order a new id in ``c``, with the one it had in
+    ``C`` (the adapter keeps the id, so the two agree; the original is what the core knows).
     """
     original = event.get("C")
-    if event.get("x") == "CANCELED" and original:
+    if event.get("x") in _ORIGINAL_ID_IN_C and original:
         return str(original)
     return str(event["c"])
 

@@ -66,6 +66,14 @@ class UserStream:
                 await asyncio.wait([task], timeout=0.1)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 task.result()
+        # No unsubscribe: closing the connection ends the subscription, and the library's exit
+        # path unregisters our queue first, so the events still in flight would pile up in its
+        # main queue until its reader gives up.  Only the socket's keep-alive timer (a no-op for
+        # WebSocket API subscriptions, rescheduled forever) needs stopping.
+        timer = getattr(self._socket, "_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._socket._timer = None
         self.live.clear()
         self._subscribed_on = None
 
