@@ -345,7 +345,6 @@ def test_quantities_are_written_without_exponent() -> None:
     [
         _request(OrderType.LIMIT, OrderSide.BUY, price=D("1"), time_in_force=TimeInForce.DAY),
         _request(OrderType.MARKET, OrderSide.BUY, time_in_force=TimeInForce.FOK),
-        OrderRequest("at-1", "BTCUSDT", OrderSide.BUY, OrderType.MARKET, D("1"), reduce_only=True),
         _request(OrderType.STOP, OrderSide.BUY, stop_price=D("1"), time_in_force=TimeInForce.IOC),
     ],
 )
@@ -430,3 +429,10 @@ def test_trade_report_with_a_json_number_is_read_exactly() -> None:
     """Binance sends strings; a number that slipped through is read through ``str``, never as float math."""
     fill = mapping.fill_from_report(report(x="TRADE", X="FILLED", l=0.1, L="3.3", t=1, n=0), "binance")
     assert fill is not None and fill.quantity == D("0.1") and fill.commission == 0
+
+
+@pytest.mark.parametrize("side", [OrderSide.BUY, OrderSide.SELL])
+def test_reduce_only_goes_out_as_a_plain_order(side: OrderSide) -> None:
+    request = OrderRequest("at-1", "BTCUSDT", side, OrderType.MARKET, D("1"), reduce_only=True)
+    params = mapping.new_order_params(request, "MARKET")
+    assert params["side"] == side.value and "reduceOnly" not in params

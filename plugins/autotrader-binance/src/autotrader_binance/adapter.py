@@ -50,6 +50,7 @@ from autotrader_binance.client import close_client, create_client
 from autotrader_binance.config import BinanceConfig
 from autotrader_binance.errors import Operation, translate
 from autotrader_binance.ratelimit import RequestBudget
+from autotrader_binance.redaction import redactor
 from autotrader_binance.tracking import TrackedOrder
 from autotrader_binance.userstream import UserStream
 
@@ -93,6 +94,7 @@ class BinanceAdapter(BrokerAdapter):
         self._connected = False
         self._reconcile_lock = asyncio.Lock()
         self._clock_task: asyncio.Task[None] | None = None
+        self._redacting = False
 
     def __repr__(self) -> str:
         where = "testnet" if self.config.testnet else (self.config.api_url or "binance.com")
@@ -117,9 +119,11 @@ class BinanceAdapter(BrokerAdapter):
         check_backend(self)
         if self._connected:
             return True
+        self._redact(True)
         try:
             self._client = await create_client(self.config, self.budget.observe)
         except Exception as exc:
+            self._redact(False)
             raise translate(exc, Operation.QUERY) from exc
         try:
             info = await self._call(Operation.QUERY, _W_EXCHANGE_INFO, self.client.get_exchange_info)
@@ -139,8 +143,10 @@ class BinanceAdapter(BrokerAdapter):
                 reconnect_timeout=self.config.stream_reconnect_timeout,
             )
             await self._stream.start()
-        except BaseException:
+        except BaseException as exc:
             await self._close_client()
+            if isinstance(exc, Exception):  # e.g. the subscription's -1022: an AuthenticationError
+                raise translate(exc, Operation.QUERY) from exc
             raise
         self._clock_task = asyncio.create_task(self._keep_clock(), name="binance-clock")
         self._connected = True
@@ -162,6 +168,15 @@ class BinanceAdapter(BrokerAdapter):
         client, self._client = self._client, None
         if client is not None:
             await close_client(client)
+        self._redact(False)
+
+    def _redact(self, on: bool) -> None:
+        """Mask this adapter's credentials in the client libraries' logs while it is connected."""
+        if on is self._redacting:
+            return
+        self._redacting = on
+        for value in (self.config.api_key.reveal(), self.config.api_secret.reveal()):
+            (redactor.add if on else redactor.discard)(value)
 
     async def health_check(self) -> bool:
         if not self._connected:

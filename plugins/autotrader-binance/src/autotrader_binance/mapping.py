@@ -173,15 +173,16 @@ def plain(value: Decimal) -> str:
 
 
 def new_order_params(request: OrderRequest, binance_type: str) -> dict[str, str]:
-    """``POST /api/v3/order`` parameters; raises :class:`UnsupportedOrder` for what spot lacks."""
+    """``POST /api/v3/order`` parameters; raises :class:`UnsupportedOrder` for what spot lacks.
+
+    Spot has no reduce-only flag: a ``reduce_only`` order goes out as a plain order.  The core
+    decides what reduces exposure from its own positions (a buy back of inventory the strategy
+    sold reduces them, though the spot balance never goes below zero).
+    """
     if not CLIENT_ID_RE.match(request.client_order_id):
         raise InvalidOrder("client_order_id", "Binance needs 1-36 characters of [.A-Z:/a-z0-9_-]")
     if request.time_in_force is TimeInForce.DAY:
         raise UnsupportedOrder("time_in_force", "Binance spot has no DAY orders (GTC, IOC, FOK)")
-    if request.reduce_only and request.side is OrderSide.BUY:
-        raise UnsupportedOrder(
-            "reduce_only", "spot cannot be short, so a reduce-only buy has nothing to reduce"
-        )
     params = {
         "symbol": request.symbol,
         "side": request.side.value,
