@@ -41,12 +41,11 @@ from autotrader.model import (
     OrderUpdate,
     Position,
 )
-from binance import AsyncClient
 from binance.exceptions import BinanceAPIException
 
 from autotrader_binance import mapping
 from autotrader_binance.capabilities import CAPABILITIES
-from autotrader_binance.client import close_client, create_client
+from autotrader_binance.client import BinanceClient, close_client, create_client
 from autotrader_binance.config import BinanceConfig
 from autotrader_binance.errors import Operation, translate
 from autotrader_binance.ratelimit import RequestBudget
@@ -86,7 +85,7 @@ class BinanceAdapter(BrokerAdapter):
         super().__init__()
         self.config = config if config is not None else BinanceConfig.from_env(**settings)
         self.budget = RequestBudget()
-        self._client: AsyncClient | None = None
+        self._client: BinanceClient | None = None
         self._stream: UserStream | None = None
         self._instruments: dict[str, Instrument] = {}
         self._amendable: frozenset[str] = frozenset()
@@ -106,7 +105,7 @@ class BinanceAdapter(BrokerAdapter):
         return self._connected
 
     @property
-    def client(self) -> AsyncClient:
+    def client(self) -> BinanceClient:
         if self._client is None:
             raise NotConnected("the binance adapter is not connected")
         return self._client
@@ -121,7 +120,7 @@ class BinanceAdapter(BrokerAdapter):
             return True
         self._redact(True)
         try:
-            self._client = await create_client(self.config, self.budget.observe)
+            self._client = await create_client(self.config)
         except Exception as exc:
             self._redact(False)
             raise translate(exc, Operation.QUERY) from exc
@@ -208,8 +207,9 @@ class BinanceAdapter(BrokerAdapter):
         await self.budget.acquire(weight, order=counts_order)
         for attempt in (1, 2):
             try:
-                return await function(**params)
+                result = await function(**params)
             except BinanceAPIException as exc:
+                self._observe(getattr(exc, "response", None))
                 if exc.code == -1021 and attempt == 1:
                     await self._resync_clock()
                     continue
@@ -219,7 +219,19 @@ class BinanceAdapter(BrokerAdapter):
                 raise error from exc
             except Exception as exc:
                 raise translate(exc, operation) from exc
+            self._observe(self.client.response)
+            return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _observe(self, response: Any) -> None:
+        """The venue's counts of used weight and orders, from an answer's headers.
+
+        python-binance keeps the latest answer as ``client.response``; with requests in flight
+        together it may be another request's, which carries the same counters (at least as new).
+        """
+        headers = getattr(response, "headers", None)
+        if headers is not None:
+            self.budget.observe(headers)
 
     async def _resync_clock(self) -> None:
         """Measure the server clock again (``timestamp_offset``, with which every request is signed).

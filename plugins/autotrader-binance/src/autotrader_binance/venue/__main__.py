@@ -16,6 +16,7 @@ import random
 import signal
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from autotrader_binance.venue.limits import RateLimits
 from autotrader_binance.venue.server import DEFAULT_API_KEY, DEFAULT_API_SECRET, BinanceVenue
 
 log = logging.getLogger("autotrader_binance.venue")
@@ -70,9 +71,10 @@ async def serve(
     interval: float,
     seed: int,
     *,
+    limits: RateLimits | None = None,
     access_log: bool = False,
 ) -> None:
-    venue = BinanceVenue(port=port, access_log=access_log)
+    venue = BinanceVenue(port=port, limits=limits, access_log=access_log)
     for symbol, price in prices:
         if symbol not in venue.exchange.markets:
             raise SystemExit(f"unknown symbol {symbol}: the venue lists {', '.join(venue.exchange.markets)}")
@@ -106,10 +108,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--walk", type=float, default=0.0, help="random-walk step per tick, e.g. 0.001")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between walk ticks")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--orders-per-10s", type=int, default=100, help="ORDERS limit (Binance: 100)")
+    parser.add_argument("--weight-per-minute", type=int, default=6000, help="REQUEST_WEIGHT limit (6000)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
-    asyncio.run(serve(args.port, args.price, args.walk, args.interval, args.seed, access_log=args.verbose))
+    limits = RateLimits(orders_per_10s=args.orders_per_10s, weight_per_minute=args.weight_per_minute)
+    asyncio.run(
+        serve(
+            args.port, args.price, args.walk, args.interval, args.seed, limits=limits, access_log=args.verbose
+        )
+    )
 
 
 if __name__ == "__main__":
