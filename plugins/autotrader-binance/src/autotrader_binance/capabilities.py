@@ -23,4 +23,9 @@ CAPABILITIES: Final = Capabilities(
     short_selling=False,
     streaming=True,
     partial_fills=True,
+    absent_reasons={
+        "time_in_force:DAY": "Binance spot has no DAY time in force (GTC, IOC, FOK only)",
+        "short_selling": "spot sells only what the account holds: no short positions",
+        "backend:trio": ASYNCIO_ONLY_REASON,
+    },
 )
