@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from autotrader.engine import ExecutionConfig, ExecutionEngine
 from autotrader.errors import ConfigError, UnsupportedBackend
@@ -12,7 +14,7 @@ from autotrader_binance.adapter import BinanceAdapter
 from autotrader_binance.capabilities import ASYNCIO_ONLY_REASON
 from autotrader_binance.config import BinanceConfig
 
-ASYNCIO_ONLY = "runs only under asyncio .python-binance is asyncio-only"
+ASYNCIO_ONLY = r"runs only under asyncio .python-binance is asyncio-only"
 
 
 @pytest.fixture
@@ -53,3 +55,28 @@ def test_config_from_environment_hides_secrets() -> None:
     assert "sec-456" not in repr(config) and "key-123" not in repr(config)
     with pytest.raises(ConfigError, match="api_key"):
         BinanceConfig.from_env({})
+
+
+def test_credentials_from_an_owner_only_file(tmp_path: Path) -> None:
+    secret_file = tmp_path / "binance.yaml"
+    secret_file.write_text("api_key: file-key\napi_secret: file-secret\n")
+    secret_file.chmod(0o600)
+    config = BinanceConfig.from_env({}, credentials_file=secret_file)
+    assert (config.api_key.reveal(), config.api_secret.reveal()) == ("file-key", "file-secret")
+    from_env = BinanceConfig.from_env({"BINANCE_API_KEY": "env-key"}, credentials_file=secret_file)
+    assert from_env.api_key.reveal() == "env-key" and from_env.api_secret.reveal() == "file-secret"
+    secret_file.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        BinanceConfig.from_env({}, credentials_file=secret_file)
+
+
+def test_broker_config_is_checked() -> None:
+    env = {"BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s"}
+    with pytest.raises(ConfigError, match=r"unknown Binance setting.*bogus"):
+        BinanceConfig.from_env(env, bogus=1)
+    with pytest.raises(ConfigError, match="must use https"):
+        BinanceConfig.from_env(env, api_url="http://binance.example.com/api")
+    local = BinanceConfig.from_env(env, api_url="http://127.0.0.1:9000/api", ws_api_url="ws://[::1]:9000/ws")
+    assert local.api_url == "http://127.0.0.1:9000/api"
+    with pytest.raises(ConfigError, match="recv_window"):
+        BinanceConfig.from_env(env, recv_window=70000)
