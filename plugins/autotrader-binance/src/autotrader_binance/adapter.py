@@ -346,9 +346,11 @@ class BinanceAdapter(BrokerAdapter):
         if len(self._instruments) == 1:
             return next(iter(self._instruments))
         answers = await self._call(Operation.QUERY, _W_OPEN_ALL, self.client.get_open_orders)
-        for answer in answers:
-            if answer["clientOrderId"] == client_order_id:
-                return self._remember(answer)
+        for answer in answers:  # remembered all: the next lookup (recovery asks for each) is free
+            self._remember(answer)
+        tracked = self._orders.get(client_order_id)
+        if tracked is not None:
+            return tracked.symbol
         candidates = self.config.symbols or tuple(self._instruments)
         if len(candidates) > _MAX_SYMBOL_SEARCH:
             raise BrokerError(

@@ -92,7 +92,7 @@ class UserStream:
             message = await self._socket.recv()
             kind = message.get("e") if isinstance(message, dict) else None
             if kind == "error":
-                if self._connection_is_current():
+                if self._connection_is_current() and self._reader_alive():
                     continue  # a stale report of a drop we already recovered from
                 await self._recover()
             elif kind == "eventStreamTerminated":
@@ -104,12 +104,28 @@ class UserStream:
                 except Exception:
                     log.exception("binance user stream: failed to handle %r", message.get("e"))
 
+    def _reader_alive(self) -> bool:
+        """The library's WebSocket API reader is running (it stops for good after its last
+        reconnection attempt, or on a message it cannot decode)."""
+        return self._client.ws_api._handle_read_loop is not None
+
+    async def _drop_unread_connection(self) -> None:
+        """With its reader stopped, the library keeps a connection nobody reads, and would send the
+        subscription on it and wait in vain for the answer: drop it, so that the next request
+        opens a new connection with a new reader."""
+        api = self._client.ws_api
+        if self._reader_alive() or api.ws is None:
+            return
+        ws, api.ws = api.ws, None
+        with contextlib.suppress(Exception):
+            await ws.close()
+
     async def _wait_for_reconnection(self) -> None:
         """Let the library finish its own reconnection before subscribing on the new connection."""
         api = self._client.ws_api
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._reconnect_timeout
-        while loop.time() < deadline:
+        while loop.time() < deadline and self._reader_alive():  # a stopped reader reconnects nothing
             ws = api.ws
             if (
                 api.ws_state is WSListenerState.STREAMING
@@ -125,6 +141,7 @@ class UserStream:
         delay = 0.2
         while True:
             await self._wait_for_reconnection()
+            await self._drop_unread_connection()
             try:
                 await self._subscribe()
                 break
