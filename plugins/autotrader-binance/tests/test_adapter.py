@@ -438,3 +438,18 @@ async def test_every_character_binance_allows_in_a_client_id_is_signed_as_sent(
     ).status is OrderStatus.ACCEPTED
     assert [o.client_order_id for o in await session.control.orders()] == [cid]
     assert (await session.adapter.cancel_order(cid)).status is OrderStatus.CANCELLED
+
+
+async def test_resubscribing_waits_out_a_ban(session: HarnessSession) -> None:
+    """Binance lengthens a ban for whoever keeps sending: the stream knocks once, then waits."""
+    recorder = Recorder(session)
+    venue = control(session).venue
+    await session.adapter.submit_order(limit("ban-wait", OrderSide.BUY, "49000.00"))
+    subscribed = venue.ws.requests["userDataStream.subscribe.signature"]
+    await control(session).ban(2)
+    await session.control.inject(Fault.DROP_STREAM)
+    await session.control.set_price(SYMBOL, D("48000.00"))
+    await recorder.until(lambda: bool(recorder.fills("ban-wait")), within=15)
+    assert resubscriptions(session) == 1
+    # one refused attempt during the ban (or none, if the library's reconnection took longer), then one
+    assert venue.ws.requests["userDataStream.subscribe.signature"] - subscribed <= 2

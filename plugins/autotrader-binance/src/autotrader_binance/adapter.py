@@ -139,6 +139,7 @@ class BinanceAdapter(BrokerAdapter):
                 self.client,
                 self._on_stream_event,
                 self.reconcile,
+                budget=self.budget,
                 reconnect_timeout=self.config.stream_reconnect_timeout,
             )
             await self._stream.start()

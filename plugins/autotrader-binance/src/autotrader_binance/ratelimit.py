@@ -95,6 +95,12 @@ class RequestBudget:
             )
         self.banned = False
 
+    async def wait_until_allowed(self) -> None:
+        """Sleep out a pending Retry-After or ban (for senders that must get through eventually)."""
+        delay = self.blocked_until - self.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
     async def acquire(self, weight: int, *, order: bool = False) -> None:
         """Refuse while told to wait; otherwise wait (if needed) for room, then book the request."""
         self.check()

@@ -17,10 +17,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from autotrader.errors import RateLimited
 from binance import AsyncClient
 from binance.ws.constants import WSListenerState
 from binance.ws.streams import BinanceSocketManager
 from websockets.protocol import State
+
+from autotrader_binance.errors import Operation, translate
+from autotrader_binance.ratelimit import RequestBudget
 
 __all__ = ["UserStream"]
 
@@ -36,9 +40,11 @@ class UserStream:
         on_event: Callable[[dict[str, Any]], None],
         on_resubscribed: Callable[[], Awaitable[None]],
         *,
+        budget: RequestBudget | None = None,
         reconnect_timeout: float = 15.0,
     ) -> None:
         self._client = client
+        self._budget = budget or RequestBudget()
         self._on_event = on_event
         self._on_resubscribed = on_resubscribed
         self._reconnect_timeout = reconnect_timeout
@@ -142,13 +148,15 @@ class UserStream:
         while True:
             await self._wait_for_reconnection()
             await self._drop_unread_connection()
+            await self._budget.wait_until_allowed()  # a ban grows for who keeps knocking
             try:
                 await self._subscribe()
                 break
             except Exception as exc:
-                log.warning(
-                    "binance user stream: subscribing again failed (%s); retrying", exc.__class__.__name__
-                )
+                error = translate(exc, Operation.QUERY)
+                if isinstance(error, RateLimited):
+                    self._budget.block(error.retry_after, ban=error.ban)
+                log.warning("binance user stream: subscribing again failed (%s); retrying", error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         self.resubscriptions += 1
