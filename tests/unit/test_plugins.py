@@ -99,3 +99,15 @@ def test_capability_names() -> None:
     for bad in ("teleport", "order_type:ICEBERG", "time_in_force:GTD", "backend:curio", "colour:red"):
         with pytest.raises(UnknownCapability):
             caps.has(bad)
+
+
+def test_an_absent_capability_can_say_why() -> None:
+    from autotrader.errors import UnknownCapability
+
+    caps = Capabilities(absent_reasons={"time_in_force:DAY": "the venue has no trading day"})
+    assert caps.reason_absent("time_in_force:DAY") == "the venue has no trading day"
+    assert caps.reason_absent("short_selling") == ""
+    with pytest.raises(ValueError, match="is present"):
+        Capabilities(absent_reasons={"order_type:LIMIT": "but it is there"})
+    with pytest.raises(UnknownCapability):
+        Capabilities(absent_reasons={"teleport": "no"})

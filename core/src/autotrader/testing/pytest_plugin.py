@@ -110,7 +110,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             except UnknownCapability:
                 raise pytest.UsageError(f"{item.nodeid}: unknown capability {name!r}") from None
             if not present:
-                pytest.skip(f"broker lacks capability {name}")
+                why = capabilities.reason_absent(name)
+                pytest.skip(f"broker lacks capability {name}" + (f": {why}" if why else ""))
 
 
 @pytest.hookimpl(hookwrapper=True)

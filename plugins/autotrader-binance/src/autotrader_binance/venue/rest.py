@@ -25,7 +25,13 @@ from autotrader_binance.venue.auth import Credentials, check_timing, rest_payloa
 from autotrader_binance.venue.exchange import Exchange, VenueError
 from autotrader_binance.venue.faults import FaultKind, FaultPlan
 from autotrader_binance.venue.limits import RateLimits, TooMany
-from autotrader_binance.venue.orders import generated_client_id, parse_new_order, require
+from autotrader_binance.venue.orders import (
+    check_client_id,
+    generated_client_id,
+    optional_decimal,
+    parse_new_order,
+    require,
+)
 
 __all__ = ["RestApi"]
 
@@ -215,6 +221,15 @@ class RestApi:
                 params=frozenset({"symbol", "orderId", "startTime", "endTime", "fromId", "limit"}),
             ),
             Endpoint(
+                "PUT",
+                v3 + "order/amend/keepPriority",
+                self.amend_keep_priority,
+                _fixed(4),
+                signed=True,
+                order_request=True,
+                params=order_lookup | {"newClientOrderId", "newQty"},
+            ),
+            Endpoint(
                 "POST",
                 v3 + "order/cancelReplace",
                 self.cancel_replace,
@@ -384,6 +399,22 @@ class RestApi:
         cancel_id = call.params.get("newClientOrderId") or generated_client_id()
         order = self.exchange.cancel(symbol, order_id, client_id, cancel_id)
         return wire.cancel_response(order, cancel_id, call.now_ms)
+
+    async def amend_keep_priority(self, call: Call) -> Any:
+        symbol, order_id, client_id = self._lookup_params(call.params, "orderId", "origClientOrderId")
+        new_qty = optional_decimal(call.params, "newQty")
+        if new_qty is None:
+            require(call.params, "newQty")
+        assert new_qty is not None
+        spec = self.exchange.spec(symbol)
+        if new_qty <= 0 or new_qty < spec.min_qty or new_qty % spec.step:
+            raise VenueError(-1013, "Filter failure: LOT_SIZE")
+        new_client_id = call.params.get("newClientOrderId") or generated_client_id()
+        check_client_id(new_client_id, "newClientOrderId")
+        found = self.exchange.find(symbol, order_id, client_id)
+        previous_id = found.client_order_id if found is not None else ""
+        order = self.exchange.amend(symbol, order_id, client_id, new_client_id, new_qty)
+        return wire.amend_response(order, previous_id, call.now_ms)
 
     async def cancel_open_orders(self, call: Call) -> Any:
         symbol = require(call.params, "symbol")

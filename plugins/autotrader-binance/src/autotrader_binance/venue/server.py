@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
+from aiohttp.log import access_logger
 
 from autotrader_binance.venue.auth import Credentials
 from autotrader_binance.venue.exchange import Exchange, SymbolSpec
@@ -84,6 +85,7 @@ class BinanceVenue:
         limits: RateLimits | None = None,
         port: int = 0,
         hold_seconds: float = 30.0,
+        access_log: bool = False,
     ) -> None:
         self.exchange = Exchange(
             symbols if symbols is not None else default_symbols(),
@@ -103,6 +105,7 @@ class BinanceVenue:
         )
         self.ws = WsApi(self.exchange, self.credentials, self.limits, self.faults)
         self._requested_port = port
+        self._access_log = access_log
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -126,7 +129,9 @@ class BinanceVenue:
         return app
 
     async def start(self) -> BinanceVenue:
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            self.app(), access_log=access_logger if self._access_log else None, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, self._requested_port)
         await site.start()

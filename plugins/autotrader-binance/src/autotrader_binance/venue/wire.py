@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "account_position",
+    "amend_response",
     "cancel_response",
     "exchange_info",
     "execution_report",
@@ -130,6 +131,33 @@ def cancel_response(order: VenueOrder, cancel_client_id: str, transact_time: int
     return _conditional(order, body)
 
 
+def amend_response(order: VenueOrder, orig_client_id: str, transact_time: int) -> dict[str, Any]:
+    """``PUT /api/v3/order/amend/keepPriority``: the order as amended, under ``amendedOrder``."""
+    return {
+        "transactTime": transact_time,
+        "executionId": transact_time,
+        "amendedOrder": {
+            "symbol": order.symbol,
+            "orderId": order.order_id,
+            "orderListId": -1,
+            "origClientOrderId": orig_client_id,
+            "clientOrderId": order.client_order_id,
+            "price": fmt(order.price),
+            "qty": fmt(order.orig_qty),
+            "executedQty": fmt(order.executed_qty),
+            "preventedQty": fmt(Decimal(0)),
+            "quoteOrderQty": fmt(Decimal(0)),
+            "cumulativeQuoteQty": fmt(order.cum_quote),
+            "status": order.status,
+            "timeInForce": order.time_in_force or "GTC",
+            "type": order.type,
+            "side": order.side,
+            "workingTime": order.working_time,
+            "selfTradePreventionMode": "NONE",
+        },
+    }
+
+
 def trade_json(trade: VenueTrade) -> dict[str, Any]:
     """One item of ``GET /api/v3/myTrades``."""
     return {
@@ -158,7 +186,7 @@ def execution_report(
     cancel_client_id: str | None = None,
 ) -> dict[str, Any]:
     """The ``executionReport`` user-data event (the inner ``event`` object)."""
-    canceled = execution_type == "CANCELED" and cancel_client_id is not None
+    canceled = execution_type in ("CANCELED", "REPLACED") and cancel_client_id is not None
     event: dict[str, Any] = {
         "e": "executionReport",
         "E": event_time,
@@ -230,7 +258,7 @@ def symbol_json(spec: SymbolSpec) -> dict[str, Any]:
         "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": False,
         "cancelReplaceAllowed": True,
-        "amendAllowed": False,
+        "amendAllowed": spec.amend_allowed,
         "pegInstructionsAllowed": False,
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": False,

@@ -12,6 +12,7 @@ failure would), duplicated and swapped events, and ``eventStreamTerminated``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
@@ -72,6 +73,8 @@ class WsApi:
         self._held: dict[str, Any] | None = None
         self._flush_handle: asyncio.TimerHandle | None = None
         self.events_sent = 0
+        self.requests: collections.Counter[str] = collections.Counter()
+        """Requests received, by method (what a client did, for tests)."""
         exchange.add_sink(self.publish)
 
     def add_routes(self, app: web.Application) -> None:
@@ -133,6 +136,7 @@ class WsApi:
             session.send({"id": None, "status": 400, "error": {"code": -1102, "msg": "Malformed request."}})
             return
         method = method.removeprefix("v3/")
+        self.requests[method] += 1
         now = self.exchange.now_ms()
         try:
             self.limits.charge(now, 2)
