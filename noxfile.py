@@ -130,11 +130,21 @@ def wheels(session: nox.Session) -> None:
     session.log(output)
 
 
+def _newest_source(project: Path) -> float:
+    files = [project / "pyproject.toml", project / "README.md", *(project / "src").rglob("*")]
+    return max(f.stat().st_mtime for f in files if f.is_file())
+
+
+def _current(wheel: Path | None, project: Path) -> bool:
+    """A wheel built after its project's last change (a stale one would test old code)."""
+    return wheel is not None and wheel.stat().st_mtime >= _newest_source(project)
+
+
 def _conformance(session: nox.Session, name: str) -> None:
     session.install(*TEST_DEPS)
     core_wheel = next(DIST.glob("autotrader-*.whl"), None)
     plugin_wheel = next(DIST.glob(f"autotrader_{name}-*.whl"), None)
-    if core_wheel is None or plugin_wheel is None:
+    if not (_current(core_wheel, CORE) and _current(plugin_wheel, PLUGINS[name])):
         _build_wheels(session)
         core_wheel = next(DIST.glob("autotrader-*.whl"))
         plugin_wheel = next(DIST.glob(f"autotrader_{name}-*.whl"))
