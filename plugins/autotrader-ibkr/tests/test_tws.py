@@ -14,7 +14,7 @@ import pytest
 
 from autotrader_ibkr.compat import IB, Contract, Order
 from autotrader_ibkr.tws import TwsServer, running_tws
-from autotrader_ibkr.tws import messages as m
+from autotrader_ibkr.tws import requests as rq
 from autotrader_ibkr.tws.wire import In
 
 pytestmark = pytest.mark.anyio
@@ -57,7 +57,7 @@ async def test_place_order_is_read_as_the_client_wrote_it(tws: TwsServer) -> Non
         [details] = await ib.reqContractDetailsAsync(
             Contract(secType="STK", symbol="AAPL", exchange="SMART", currency="USD")
         )
-        _req_id, query = m.parse_contract_query(requests(tws, In.REQ_CONTRACT_DATA)[-1])
+        query = rq.parse_contract_details(requests(tws, In.REQ_CONTRACT_DATA)[-1]).contract
         assert (query.symbol, query.sec_type, query.exchange, query.currency) == (
             "AAPL",
             "STK",
@@ -75,7 +75,7 @@ async def test_place_order_is_read_as_the_client_wrote_it(tws: TwsServer) -> Non
         )
         trade = ib.placeOrder(details.contract, order)
         await asyncio.sleep(0.1)
-        placed = m.parse_place_order(requests(tws, In.PLACE_ORDER)[-1])
+        placed = rq.parse_place_order(requests(tws, In.PLACE_ORDER)[-1])
         assert (placed.order_id, placed.action, placed.total_quantity, placed.order_type) == (
             trade.order.orderId,
             "SELL",
@@ -92,11 +92,11 @@ async def test_place_order_is_read_as_the_client_wrote_it(tws: TwsServer) -> Non
         assert trade.orderStatus.status == "Submitted"
         ib.cancelOrder(trade.order)
         await asyncio.sleep(0.1)
-        assert m.parse_cancel_order(requests(tws, In.CANCEL_ORDER)[-1]) == trade.order.orderId
+        assert rq.parse_cancel_order(requests(tws, In.CANCEL_ORDER)[-1]).order_id == trade.order.orderId
         assert trade.orderStatus.status == "Cancelled"
         fills = await ib.reqExecutionsAsync()
         query_fields = requests(tws, In.REQ_EXECUTIONS)[-1]
-        assert m.parse_execution_query(query_fields).req_id == int(query_fields[2]) and fills == []
+        assert rq.parse_execution_query(query_fields).req_id == int(query_fields[2]) and fills == []
     finally:
         ib.disconnect()
 

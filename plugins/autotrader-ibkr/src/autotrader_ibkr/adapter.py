@@ -73,6 +73,8 @@ from autotrader_ibkr.pacing import Pacer
 __all__ = ["ClientIdInUse", "IbkrAdapter", "create_adapter"]
 
 log = logging.getLogger(__name__)
+event_errors = logging.getLogger("autotrader_ibkr.events")
+"""Exceptions raised inside the library's event callbacks (watched by the decode guard)."""
 
 
 class ClientIdInUse(BrokerError):
@@ -152,12 +154,27 @@ class IbkrAdapter(BrokerAdapter):
 
     # ------------------------------------------------------------------ lifecycle
     def _wire_events(self) -> None:
-        self.ib.orderStatusEvent += self._on_order_status
-        self.ib.openOrderEvent += self._on_open_order
-        self.ib.execDetailsEvent += self._on_execution
-        self.ib.commissionReportEvent += self._on_commission
-        self.ib.errorEvent += self._on_error
-        self.ib.disconnectedEvent += self._on_disconnected
+        ib = self.ib
+        subscriptions = (
+            (ib.orderStatusEvent, self._on_order_status),
+            (ib.openOrderEvent, self._on_open_order),
+            (ib.execDetailsEvent, self._on_execution),
+            (ib.commissionReportEvent, self._on_commission),
+            (ib.errorEvent, self._on_error),
+            (ib.disconnectedEvent, self._on_disconnected),
+        )
+        for event, callback in subscriptions:
+            event += callback
+        # aeventkit (ib_async's) hands a listener's exception to the event's error_event and,
+        # when nobody listens there, drops it without a word -- including the client's own socket
+        # handler.  Listening makes every such exception a log line the decode guard sees.
+        for event in (*(e for e, _ in subscriptions), ib.client.conn.hasData):
+            if event.error_event is not None:
+                event.error_event += self._on_event_error
+
+    @staticmethod
+    def _on_event_error(event: Any, error: BaseException) -> None:
+        event_errors.error("ibkr: a callback of %s raised %r", event.name(), error, exc_info=error)
 
     @property
     def is_connected(self) -> bool:

@@ -18,8 +18,8 @@ from typing import TypeAlias
 
 import attrs
 
-from autotrader_ibkr.tws.messages import ContractQuery, PlaceOrder
 from autotrader_ibkr.tws.model import ACCOUNT, Execution, Position, VenueContract, VenueOrder
+from autotrader_ibkr.tws.requests import ContractQuery, PlaceOrder
 
 __all__ = [
     "AccountChanged",
