@@ -506,11 +506,15 @@ class TwsServer:
         for session in list(self.connected):
             session.close()
 
+    def notify(self, code: int, text: str) -> None:
+        """A notice (no request id) to every client: farm status 2103/2104/2106/2158, 1100...."""
+        for session in list(self.sessions.values()):
+            session.write(m.error(-1, code, text))
+
     def connectivity_lost(self) -> None:
         """1100: TWS lost its link to IB; order messages stop reaching the clients."""
         self.connectivity = "lost"
-        for session in list(self.sessions.values()):
-            session.write(m.error(-1, 1100, "Connectivity between IB and Trader Workstation has been lost."))
+        self.notify(1100, "Connectivity between IB and Trader Workstation has been lost.")
 
     def connectivity_restored(self, *, data_lost: bool) -> None:
         """1101 (data lost: the held messages are gone) or 1102 (data maintained: they arrive now)."""
