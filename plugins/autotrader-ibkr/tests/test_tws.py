@@ -110,6 +110,10 @@ async def test_fill_reaches_the_client_with_its_commission(tws: TwsServer) -> No
         )
         await asyncio.sleep(0.2)
         assert trade.orderStatus.status == "Filled"
+        # acknowledged as it arrived (Submitted, nothing filled), then Filled after its execution
+        statuses = list(dict.fromkeys(entry.status for entry in trade.log))
+        assert statuses == ["PendingSubmit", "Submitted", "Filled"]
+        assert trade.log[1].status == "Submitted" and not trade.log[1].message.startswith("Fill")
         [fill] = trade.fills
         assert fill.execution.execId == tws.exchange.executions[0].exec_id
         assert Decimal(repr(fill.commissionReport.commission)) == tws.exchange.executions[0].commission

@@ -412,7 +412,7 @@ class TwsServer:
             follow: OrderChanged | None = None
             if index < len(notices):
                 nxt = notices[index]
-                if isinstance(nxt, OrderChanged) and nxt.order is notice.execution.order:
+                if isinstance(nxt, OrderChanged) and nxt.order.perm_id == notice.execution.order.perm_id:
                     follow, index = nxt, index + 1
             order = notice.execution.order
             per_client.setdefault(order.client_id, []).extend(self._fill_messages(notice.execution, follow))
