@@ -151,3 +151,42 @@ async def test_a_client_outside_version_176_is_refused(tws: TwsServer) -> None:
         with pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
             with anyio.fail_after(2):
                 await stream.receive()
+
+
+async def test_ib_error_codes_reach_the_client(tws: TwsServer) -> None:
+    """201 reject, 202 cancelled, 103 duplicate id, 104 modify filled, 110 off tick, 10147/161 cancel."""
+    ib = await connected(tws)
+    codes: list[tuple[int, int]] = []
+    ib.errorEvent += lambda req_id, code, text, contract: codes.append((req_id, code))
+    try:
+        [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+        contract = details.contract
+        filled = ib.placeOrder(contract, Order(action="BUY", totalQuantity=1, orderType="MKT", orderRef="f"))
+        await asyncio.sleep(0.1)
+        tws.exchange.forced_rejects.append("no")
+        rejected = ib.placeOrder(
+            contract, Order(action="BUY", totalQuantity=1, orderType="MKT", orderRef="r")
+        )
+        resting = ib.placeOrder(
+            contract, Order(action="BUY", totalQuantity=1, orderType="LMT", lmtPrice=90.0, orderRef="l")
+        )
+        await asyncio.sleep(0.1)
+        ib.cancelOrder(resting.order)
+        off_tick = Order(action="BUY", totalQuantity=1, orderType="LMT", lmtPrice=90.001, orderRef="t")
+        off_tick.orderId = ib.client.getReqId()
+        ib.client.placeOrder(off_tick.orderId, contract, off_tick)
+        again = Order(action="BUY", totalQuantity=1, orderType="MKT", orderRef="d")
+        ib.client.placeOrder(rejected.order.orderId, contract, again)  # an id already used
+        ib.client.placeOrder(filled.order.orderId, contract, filled.order)  # modify a filled order
+        ib.client.cancelOrder(filled.order.orderId, "")  # cancel a filled order
+        ib.client.cancelOrder(999999, "")  # cancel an order TWS never had
+        await asyncio.sleep(0.2)
+    finally:
+        ib.disconnect()
+    assert (rejected.order.orderId, 201) in codes
+    assert (resting.order.orderId, 202) in codes
+    assert (off_tick.orderId, 110) in codes
+    assert (rejected.order.orderId, 103) in codes
+    assert (filled.order.orderId, 104) in codes
+    assert (filled.order.orderId, 161) in codes
+    assert (999999, 10147) in codes
