@@ -8,6 +8,8 @@ part of the default run).
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 from pathlib import Path
 
 import nox
@@ -33,6 +35,8 @@ nox.options.sessions = [
     "wheels",
     *[f"conformance-{n}" for n in CONFORMANCE],
 ]
+if "ibkr" in PLUGINS:  # the IBKR plugin again on ib_insync, in an environment of its own
+    nox.options.sessions.append("conformance-ibkr-ib_insync")
 nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = True
 os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
@@ -140,14 +144,20 @@ def _current(wheel: Path | None, project: Path) -> bool:
     return wheel is not None and wheel.stat().st_mtime >= _newest_source(project)
 
 
-def _conformance(session: nox.Session, name: str) -> None:
-    session.install(*TEST_DEPS)
+def _wheels(session: nox.Session, name: str) -> tuple[Path, Path]:
+    """The built core and plugin wheels (built now if missing or older than their sources)."""
     core_wheel = next(DIST.glob("autotrader-*.whl"), None)
     plugin_wheel = next(DIST.glob(f"autotrader_{name}-*.whl"), None)
     if not (_current(core_wheel, CORE) and _current(plugin_wheel, PLUGINS[name])):
         _build_wheels(session)
         core_wheel = next(DIST.glob("autotrader-*.whl"))
         plugin_wheel = next(DIST.glob(f"autotrader_{name}-*.whl"))
+    return core_wheel, plugin_wheel
+
+
+def _conformance(session: nox.Session, name: str) -> None:
+    session.install(*TEST_DEPS)
+    core_wheel, plugin_wheel = _wheels(session, name)
     session.install(str(core_wheel), str(plugin_wheel))
     session.chdir(session.create_tmp())  # run from the installed wheels, not the source tree
     session.run("autotrader", "conformance", name, *session.posargs)
@@ -159,6 +169,27 @@ for _name in PLUGINS:
     def _conformance_session(session: nox.Session, _plugin: str = _name) -> None:
         """Run the conformance suite against the plugin's local venue, from built wheels."""
         _conformance(session, _plugin)
+
+
+@nox.session(name="conformance-ibkr-ib_insync")
+def conformance_ibkr_ib_insync(session: nox.Session) -> None:
+    """The IBKR plugin on ib_insync 0.9.86 instead of ib_async: conformance run and its own tests.
+
+    The two libraries cannot share an environment (both install the ``eventkit`` package), so
+    this installs the plugin wheel without its dependencies, then its other requirements and
+    ib_insync -- the route the plugin's README gives ib_insync users -- and insists on ib_insync.
+    """
+    plugin = PLUGINS["ibkr"]
+    requirements = tomllib.loads((plugin / "pyproject.toml").read_text())["project"]["dependencies"]
+    others = [r for r in requirements if re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0] != "ib_async"]
+    core_wheel, plugin_wheel = _wheels(session, "ibkr")
+    session.install(*TEST_DEPS, str(core_wheel), *others, "ib_insync==0.9.86")
+    session.install("--no-deps", str(plugin_wheel))
+    session.env["AUTOTRADER_IBKR_LIBRARY"] = "ib_insync"
+    session.run("python", "-c", "import importlib.util as u; assert u.find_spec('ib_async') is None")
+    session.chdir(session.create_tmp())  # run from the installed wheels, not the source tree
+    session.run("autotrader", "conformance", "ibkr", *session.posargs)
+    session.run("pytest", str(plugin / "tests"), "--rootdir", str(plugin), "-p", "no:cacheprovider")
 
 
 @nox.session

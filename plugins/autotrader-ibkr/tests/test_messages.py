@@ -8,19 +8,20 @@ which the autouse guard in conftest turns into a failure).
 from __future__ import annotations
 
 import datetime
+import importlib
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from autotrader_ibkr.compat import LIBRARY
 from autotrader_ibkr.tws import messages as m
 from autotrader_ibkr.tws.exchange import default_contracts
 from autotrader_ibkr.tws.model import Execution, Position, VenueOrder
-from autotrader_ibkr.tws.wire import SERVER_VERSION, decode_payload, encode_message
+from autotrader_ibkr.tws.wire import SERVER_VERSION, Out, decode_payload, encode_message
 
-pytest.importorskip("ib_async")
-from ib_async.decoder import Decoder
+Decoder = importlib.import_module(f"{LIBRARY}.decoder").Decoder
 
 
 class Recorder:
@@ -79,6 +80,52 @@ def execution(o: VenueOrder) -> Execution:
         liquidity=1,
         realized_pnl=Decimal("3.5"),
     )
+
+
+def _samples() -> dict[Out, tuple[m.Message, str]]:
+    o = order()
+    e = execution(o)
+    p = Position(STOCK, quantity=Decimal(10), average_cost=Decimal("99.5"))
+    return {
+        Out.ORDER_STATUS: (m.order_status(o), "orderStatus"),
+        Out.ERR_MSG: (m.error(-1, 2104, "ok"), "error"),
+        Out.OPEN_ORDER: (m.open_order(o), "openOrder"),
+        Out.ACCT_VALUE: (m.account_value("NetLiquidation", "1", "USD"), "updateAccountValue"),
+        Out.PORTFOLIO_VALUE: (m.portfolio_value(p, Decimal(100)), "updatePortfolio"),
+        Out.ACCT_UPDATE_TIME: (m.account_update_time("15:04"), "updateAccountTime"),
+        Out.NEXT_VALID_ID: (m.next_valid_id(1), "nextValidId"),
+        Out.CONTRACT_DATA: (m.contract_details(1, STOCK), "contractDetails"),
+        Out.EXECUTION_DATA: (m.execution_data(3, e), "execDetails"),
+        Out.MANAGED_ACCTS: (m.managed_accounts(["DU1"]), "managedAccounts"),
+        Out.CURRENT_TIME: (m.current_time(1), "currentTime"),
+        Out.CONTRACT_DATA_END: (m.contract_details_end(1), "contractDetailsEnd"),
+        Out.OPEN_ORDER_END: (m.open_order_end(), "openOrderEnd"),
+        Out.ACCT_DOWNLOAD_END: (m.account_download_end(), "accountDownloadEnd"),
+        Out.EXECUTION_DATA_END: (m.execution_data_end(3), "execDetailsEnd"),
+        Out.COMMISSION_REPORT: (m.commission_report(e), "commissionReport"),
+        Out.POSITION_DATA: (m.position(p), "position"),
+        Out.POSITION_END: (m.position_end(), "positionEnd"),
+        Out.ACCOUNT_SUMMARY: (m.account_summary(1, "AvailableFunds", "1", "USD"), "accountSummary"),
+        Out.ACCOUNT_SUMMARY_END: (m.account_summary_end(1), "accountSummaryEnd"),
+        Out.ACCOUNT_UPDATE_MULTI: (
+            m.account_update_multi(1, "CashBalance", "1", "USD"),
+            "accountUpdateMulti",
+        ),
+        Out.ACCOUNT_UPDATE_MULTI_END: (m.account_update_multi_end(1), "accountUpdateMultiEnd"),
+        Out.COMPLETED_ORDER: (m.completed_order(order(status="Filled")), "completedOrder"),
+        Out.COMPLETED_ORDERS_END: (m.completed_orders_end(), "completedOrdersEnd"),
+    }
+
+
+def test_every_message_the_tws_writes_is_covered() -> None:
+    assert set(_samples()) == set(Out)
+
+
+@pytest.mark.parametrize("msg_id", list(Out), ids=[o.name for o in Out])
+def test_each_message_decodes_to_its_wrapper_call(msg_id: Out) -> None:
+    message, wrapper_call = _samples()[msg_id]
+    assert message[0] == msg_id
+    assert decode(message)[0] == wrapper_call
 
 
 def test_session_messages() -> None:

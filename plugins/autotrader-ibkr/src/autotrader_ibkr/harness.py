@@ -3,7 +3,8 @@
 ``harness()`` starts :class:`~autotrader_ibkr.tws.TwsServer` on 127.0.0.1 in the running event
 loop (the adapter is asyncio-only, so the suite runs this harness under asyncio only), connects
 a real :class:`IbkrAdapter` through the unmodified IB client library and yields a
-:class:`HarnessSession` trading AAPL (SMART, USD) around 100.00.
+:class:`HarnessSession` trading AAPL (SMART, USD) around 100.00.  A message the client library
+could not decode fails the session (:mod:`autotrader_ibkr.decode_guard`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from autotrader.testing.harness import Fault, HarnessSession, LedgerOrder, Ledge
 
 from autotrader_ibkr.adapter import IbkrAdapter
 from autotrader_ibkr.config import ContractSpec, IbkrConfig
+from autotrader_ibkr.decode_guard import DecodeGuard
 from autotrader_ibkr.mapping import core_order_type
 from autotrader_ibkr.tws import Exchange, TwsFaults, TwsServer, running_tws
 from autotrader_ibkr.tws.model import VenueOrder
@@ -167,7 +169,22 @@ class TwsVenueControl(VenueControl):
 async def harness(
     *, request_timeout: float = REQUEST_TIMEOUT, client_id: int = 1
 ) -> AsyncIterator[HarnessSession]:
-    """Start the TWS, connect an adapter to it, yield the session, tear both down."""
+    """Start the TWS, connect an adapter to it, yield the session, tear both down.
+
+    The whole session runs inside a :class:`DecodeGuard`: if the client library dropped any
+    message it could not decode (or an adapter callback raised), leaving the block raises
+    :class:`UndecodableMessage`, so no conformance or chaos run passes over one.
+    """
+    with DecodeGuard() as guard:
+        try:
+            async with _connected(request_timeout, client_id) as session:
+                yield session
+        finally:
+            guard.check()
+
+
+@asynccontextmanager
+async def _connected(request_timeout: float, client_id: int) -> AsyncIterator[HarnessSession]:
     server = TwsServer(Exchange(), faults=TwsFaults(hold_seconds=request_timeout * 3, outage_seconds=0.3))
     async with running_tws(server) as tws:
         con_ids = {}

@@ -40,5 +40,8 @@ def autotrader_broker() -> BrokerSpec:
         version=__version__,
         config_class=IbkrConfig,
         harness=harness,
-        description="Interactive Brokers through TWS or IB Gateway (ib_async), with a local TWS for testing",
+        description=(
+            "Interactive Brokers through TWS or IB Gateway (ib_async or ib_insync), "
+            "with a local TWS for testing"
+        ),
     )

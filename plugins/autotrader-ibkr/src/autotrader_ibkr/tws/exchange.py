@@ -18,8 +18,8 @@ from typing import TypeAlias
 
 import attrs
 
-from autotrader_ibkr.tws.messages import ContractQuery, PlaceOrder
 from autotrader_ibkr.tws.model import ACCOUNT, Execution, Position, VenueContract, VenueOrder
+from autotrader_ibkr.tws.requests import ContractQuery, PlaceOrder
 
 __all__ = [
     "AccountChanged",
@@ -37,9 +37,17 @@ TIFS = frozenset({"DAY", "GTC", "IOC", "FOK"})
 
 @attrs.frozen
 class OrderChanged:
-    """OPEN_ORDER + ORDER_STATUS for the order's client."""
+    """OPEN_ORDER + ORDER_STATUS for the order's client, as the order stood at that moment.
+
+    A snapshot: an order that is accepted and filled by one request is reported ``Submitted``
+    first and ``Filled`` after its execution, as TWS does, not twice in its final state.
+    """
 
     order: VenueOrder
+
+    @classmethod
+    def of(cls, order: VenueOrder) -> OrderChanged:
+        return cls(attrs.evolve(order))
 
 
 @attrs.frozen
@@ -237,7 +245,7 @@ class Exchange:
             return [
                 OrderError(client_id, order.order_id, 201, f"Order rejected - reason:{reason}", order.perm_id)
             ]
-        notices: list[Notice] = [OrderChanged(order)]
+        notices: list[Notice] = [OrderChanged.of(order)]
         notices += self._match(order, arriving=True)
         return notices
 
@@ -293,7 +301,7 @@ class Exchange:
         if order.order_type in ("STP", "STP LMT"):
             order.aux_price = request.aux_price
         order.tif = request.tif or order.tif
-        notices: list[Notice] = [OrderChanged(order)]
+        notices: list[Notice] = [OrderChanged.of(order)]
         notices += self._match(order, arriving=True)
         return notices
 
@@ -327,7 +335,7 @@ class Exchange:
     def _cancelled(self, order: VenueOrder, why: str, *, expired: bool) -> list[Notice]:
         order.status, order.expired = "Cancelled", expired
         self._complete(order, why)
-        notices: list[Notice] = [OrderChanged(order)]
+        notices: list[Notice] = [OrderChanged.of(order)]
         if not expired:
             notices.append(
                 OrderError(order.client_id, order.order_id, 202, "Order Canceled - reason:", order.perm_id)
@@ -427,7 +435,7 @@ class Exchange:
             realized_pnl=realized,
         )
         self.executions.append(execution)
-        return [Executed(execution), OrderChanged(order)]
+        return [Executed(execution), OrderChanged.of(order)]
 
     def _book_fill(
         self, order: VenueOrder, quantity: Decimal, price: Decimal, commission: Decimal

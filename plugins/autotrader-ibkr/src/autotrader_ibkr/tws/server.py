@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
@@ -22,6 +22,7 @@ import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from autotrader_ibkr.tws import messages as m
+from autotrader_ibkr.tws import requests as rq
 from autotrader_ibkr.tws.exchange import (
     AccountChanged,
     Exchange,
@@ -202,48 +203,68 @@ class TwsServer:
     # ------------------------------------------------------------------ requests
     def dispatch(self, session: Session, fields: list[str]) -> None:
         self.requests.append(fields)
-        msg_id = int(fields[0])
-        if session.client_id is None and msg_id != In.START_API:
+        request = rq.parse_request(fields)
+        if request is None:
+            log.warning("local TWS: request %s not supported", fields[0])
+            return
+        if session.client_id is None and not isinstance(request, rq.StartApi):
             session.write(m.error(-1, 504, "Not connected"))
             return
-        handler = self._handlers().get(msg_id)
-        if handler is None:
-            log.info("local TWS: request %s not supported", msg_id)
-            return
-        handler(session, fields)
+        self._handle(session, request)
 
-    def _handlers(self) -> dict[int, Callable[[Session, list[str]], None]]:
-        return {
-            In.START_API: self._start_api,
-            In.REQ_IDS: lambda s, f: s.write(m.next_valid_id(self.exchange.next_order_id(s.client_id or 0))),
-            In.REQ_CURRENT_TIME: lambda s, f: s.write(m.current_time(int(time.time()))),
-            In.REQ_MANAGED_ACCTS: lambda s, f: s.write(m.managed_accounts([ACCOUNT])),
-            In.REQ_POSITIONS: self._req_positions,
-            In.CANCEL_POSITIONS: lambda s, f: setattr(s, "positions", False),
-            In.REQ_OPEN_ORDERS: lambda s, f: self._req_open_orders(s, everyone=False),
-            In.REQ_ALL_OPEN_ORDERS: lambda s, f: self._req_open_orders(s, everyone=True),
-            In.REQ_AUTO_OPEN_ORDERS: lambda s, f: None,
-            In.REQ_COMPLETED_ORDERS: self._req_completed_orders,
-            In.REQ_ACCT_DATA: self._req_account_updates,
-            In.REQ_ACCOUNT_UPDATES_MULTI: self._req_account_updates_multi,
-            In.CANCEL_ACCOUNT_UPDATES_MULTI: lambda s, f: s.multi_req_ids.discard(int(f[2])),
-            In.REQ_ACCOUNT_SUMMARY: self._req_account_summary,
-            In.CANCEL_ACCOUNT_SUMMARY: lambda s, f: None,
-            In.REQ_EXECUTIONS: self._req_executions,
-            In.REQ_CONTRACT_DATA: self._req_contract_data,
-            In.PLACE_ORDER: self._place_order,
-            In.CANCEL_ORDER: lambda s, f: self.route(
-                self.exchange.cancel(s.client_id or 0, m.parse_cancel_order(f))
-            ),
-            In.REQ_GLOBAL_CANCEL: lambda s, f: self.route(self.exchange.global_cancel()),
-            In.REQ_MARKET_DATA_TYPE: lambda s, f: None,
-            In.REQ_MKT_DATA: lambda s, f: s.write(
-                m.error(int(f[2]), 354, "Requested market data is not subscribed.")
-            ),
-        }
+    def _handle(self, s: Session, request: rq.Request) -> None:
+        """Answer one request with what TWS sends for it (and its end marker)."""
+        client_id = s.client_id or 0
+        match request:
+            case rq.StartApi():
+                self._start_api(s, request)
+            case rq.ReqIds():
+                s.write(m.next_valid_id(self.exchange.next_order_id(client_id)))
+            case rq.NoArguments(msg_id=msg_id):
+                self._no_arguments(s, msg_id)
+            case rq.AutoOpenOrders() | rq.MarketDataType():
+                pass  # nothing to answer: manual TWS orders and market data do not exist here
+            case rq.CompletedOrdersQuery():
+                self._req_completed_orders(s)
+            case rq.AccountUpdates():
+                self._req_account_updates(s, request)
+            case rq.AccountUpdatesMulti():
+                self._req_account_updates_multi(s, request)
+            case rq.CancelRequest(msg_id=In.CANCEL_ACCOUNT_UPDATES_MULTI, req_id=req_id):
+                s.multi_req_ids.discard(req_id)
+            case rq.CancelRequest():
+                pass  # an account summary is a snapshot here: nothing keeps streaming
+            case rq.AccountSummaryQuery():
+                self._req_account_summary(s, request)
+            case rq.ExecutionQuery():
+                self._req_executions(s, request)
+            case rq.ContractDetailsQuery():
+                self._req_contract_data(s, request)
+            case rq.PlaceOrder():
+                self._place_order(s, request)
+            case rq.CancelOrder(order_id=order_id):
+                self.route(self.exchange.cancel(client_id, order_id))
+            case rq.MarketDataQuery(req_id=req_id):
+                s.write(m.error(req_id, 354, "Requested market data is not subscribed."))
 
-    def _start_api(self, session: Session, fields: list[str]) -> None:
-        client_id = int(fields[2])
+    def _no_arguments(self, s: Session, msg_id: In) -> None:
+        if msg_id is In.REQ_CURRENT_TIME:
+            s.write(m.current_time(int(time.time())))
+        elif msg_id is In.REQ_MANAGED_ACCTS:
+            s.write(m.managed_accounts([ACCOUNT]))
+        elif msg_id is In.REQ_POSITIONS:
+            self._req_positions(s)
+        elif msg_id is In.CANCEL_POSITIONS:
+            s.positions = False
+        elif msg_id in (In.REQ_OPEN_ORDERS, In.REQ_ALL_OPEN_ORDERS):
+            self._req_open_orders(s, everyone=msg_id is In.REQ_ALL_OPEN_ORDERS)
+        elif msg_id is In.REQ_GLOBAL_CANCEL:
+            self.route(self.exchange.global_cancel())
+        else:  # pragma: no cover - PARSERS maps only the ids above to NoArguments
+            raise ValueError(f"no handler for {msg_id!r}")
+
+    def _start_api(self, session: Session, request: rq.StartApi) -> None:
+        client_id = request.client_id
         holder = self.sessions.get(client_id)
         if holder is not None and not holder.closed:
             session.write(
@@ -262,7 +283,7 @@ class TwsServer:
         for code, text in FARM_NOTICES:
             session.write(m.error(-1, code, text))
 
-    def _req_positions(self, session: Session, fields: list[str]) -> None:
+    def _req_positions(self, session: Session) -> None:
         session.positions = True
         session.write_all([m.position(p) for p in self.exchange.positions.values()])
         session.write(m.position_end())
@@ -273,10 +294,11 @@ class TwsServer:
                 session.write_all([m.open_order(order), m.order_status(order)])
         session.write(m.open_order_end())
 
-    def _req_completed_orders(self, session: Session, fields: list[str]) -> None:
-        for order in self.exchange.orders:
-            if not order.is_working:
-                session.write(m.completed_order(order))
+    def _req_completed_orders(self, session: Session) -> None:
+        if not self.faults.completed_orders_lost:
+            for order in self.exchange.orders:
+                if not order.is_working:
+                    session.write(m.completed_order(order))
         session.write(m.completed_orders_end())
 
     def _account_messages(self) -> list[m.Message]:
@@ -288,30 +310,26 @@ class TwsServer:
         out.append(m.account_update_time(time.strftime("%H:%M", time.gmtime())))
         return out
 
-    def _req_account_updates(self, session: Session, fields: list[str]) -> None:
-        subscribe = fields[2] == "1"
-        session.account_updates = subscribe
-        if subscribe:
+    def _req_account_updates(self, session: Session, request: rq.AccountUpdates) -> None:
+        session.account_updates = request.subscribe
+        if request.subscribe:
             session.write_all(self._account_messages())
-            session.write(m.account_download_end(fields[3] or ACCOUNT))
+            session.write(m.account_download_end(request.account or ACCOUNT))
 
-    def _req_account_updates_multi(self, session: Session, fields: list[str]) -> None:
-        req_id = int(fields[2])
+    def _req_account_updates_multi(self, session: Session, request: rq.AccountUpdatesMulti) -> None:
+        req_id = request.req_id
         session.multi_req_ids.add(req_id)
         for tag, value, currency in self.exchange.account_values():
             session.write(m.account_update_multi(req_id, tag, value, currency))
         session.write(m.account_update_multi_end(req_id))
 
-    def _req_account_summary(self, session: Session, fields: list[str]) -> None:
-        req_id = int(fields[2])
-        wanted = set(fields[4].split(",")) if len(fields) > 4 else set()
+    def _req_account_summary(self, session: Session, query: rq.AccountSummaryQuery) -> None:
         for tag, value, currency in self.exchange.account_values():
-            if not wanted or tag in wanted or (tag == "CashBalance" and "$LEDGER:ALL" in wanted):
-                session.write(m.account_summary(req_id, tag, value, currency))
-        session.write(m.account_summary_end(req_id))
+            if query.wants(tag):
+                session.write(m.account_summary(query.req_id, tag, value, currency))
+        session.write(m.account_summary_end(query.req_id))
 
-    def _req_executions(self, session: Session, fields: list[str]) -> None:
-        query = m.parse_execution_query(fields)
+    def _req_executions(self, session: Session, query: rq.ExecutionQuery) -> None:
         for execution in self.exchange.executions:
             order = execution.order
             if query.client_id is not None and order.client_id != query.client_id:
@@ -326,17 +344,15 @@ class TwsServer:
             session.write(m.commission_report(execution))
         session.write(m.execution_data_end(query.req_id))
 
-    def _req_contract_data(self, session: Session, fields: list[str]) -> None:
-        req_id, query = m.parse_contract_query(fields)
-        found = self.exchange.resolve(query)
+    def _req_contract_data(self, session: Session, query: rq.ContractDetailsQuery) -> None:
+        found = self.exchange.resolve(query.contract)
         if not found:
-            session.write(m.error(req_id, 200, "No security definition has been found for the request"))
+            session.write(m.error(query.req_id, 200, "No security definition has been found for the request"))
             return
-        session.write_all([m.contract_details(req_id, c) for c in found])
-        session.write(m.contract_details_end(req_id))
+        session.write_all([m.contract_details(query.req_id, c) for c in found])
+        session.write(m.contract_details_end(query.req_id))
 
-    def _place_order(self, session: Session, fields: list[str]) -> None:
-        request = m.parse_place_order(fields)
+    def _place_order(self, session: Session, request: rq.PlaceOrder) -> None:
         client_id = session.client_id or 0
         faults = self.faults
         if faults.rate_limits:
@@ -396,7 +412,7 @@ class TwsServer:
             follow: OrderChanged | None = None
             if index < len(notices):
                 nxt = notices[index]
-                if isinstance(nxt, OrderChanged) and nxt.order is notice.execution.order:
+                if isinstance(nxt, OrderChanged) and nxt.order.perm_id == notice.execution.order.perm_id:
                     follow, index = nxt, index + 1
             order = notice.execution.order
             per_client.setdefault(order.client_id, []).extend(self._fill_messages(notice.execution, follow))
@@ -490,11 +506,15 @@ class TwsServer:
         for session in list(self.connected):
             session.close()
 
+    def notify(self, code: int, text: str) -> None:
+        """A notice (no request id) to every client: farm status 2103/2104/2106/2158, 1100...."""
+        for session in list(self.sessions.values()):
+            session.write(m.error(-1, code, text))
+
     def connectivity_lost(self) -> None:
         """1100: TWS lost its link to IB; order messages stop reaching the clients."""
         self.connectivity = "lost"
-        for session in list(self.sessions.values()):
-            session.write(m.error(-1, 1100, "Connectivity between IB and Trader Workstation has been lost."))
+        self.notify(1100, "Connectivity between IB and Trader Workstation has been lost.")
 
     def connectivity_restored(self, *, data_lost: bool) -> None:
         """1101 (data lost: the held messages are gone) or 1102 (data maintained: they arrive now)."""
