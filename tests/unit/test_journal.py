@@ -11,7 +11,7 @@ import pytest
 
 from autotrader.engine import ExecutionConfig, ExecutionEngine
 from autotrader.journal import SCHEMA_VERSION, SqliteJournal, load_state, open_journal
-from autotrader.model import OrderRequest, OrderSide, OrderStatus, OrderType
+from autotrader.model import OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
 from autotrader.risk import RiskLimits
 from autotrader.testing.support import IdleStrategy
 
@@ -198,3 +198,36 @@ async def test_recovery_refetches_fills_the_journal_lost(tmp_path: Path) -> None
     assert order.status is OrderStatus.FILLED and order.filled_quantity == D(3)
     assert report.new_fills == 1 and second.oms.positions.quantity("BTCUSDT") == D(3)
     assert second.oms.get_metrics()["anomalies"] == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "filled"), [(OrderStatus.FILLED, "2"), (OrderStatus.EXPIRED, "0.5")], ids=["filled", "expired"]
+)
+async def test_fills_an_ack_reported_survive_a_crash_before_they_arrive(
+    tmp_path: Path, status: OrderStatus, filled: str
+) -> None:
+    """The ack says FILLED (or EXPIRED, partly filled) before the fill events come: a crash then
+    leaves a terminal order in the journal whose fills only the venue has."""
+    venue = ScriptedAdapter()
+    venue.fill_market_orders_at = None
+    first = make_engine(tmp_path / "j.sqlite", venue)
+    await first.connect()
+    request = market(first, "2")
+    original = venue.submit_order
+
+    async def ack_before_the_fills(sent: OrderRequest) -> Any:
+        await original(sent)
+        venue._listeners.clear()  # the process dies before the fill events reach it
+        venue.fill(sent.client_order_id, D(filled), D(100), emit=False)
+        return OrderUpdate(sent.client_order_id, status, venue.name, "v1", filled_quantity=D(filled))
+
+    venue.submit_order = ack_before_the_fills  # type: ignore[method-assign]
+    order = await first.submit(request)
+    assert order.status is status and order.filled_quantity == 0
+    first.journal.flush()  # type: ignore[union-attr]
+
+    second = make_engine(tmp_path / "j.sqlite", venue)
+    report = await second.resume()
+    order = second.oms.get_order(request.client_order_id)  # type: ignore[assignment]
+    assert order is not None and order.status is status and order.filled_quantity == D(filled)
+    assert report.new_fills == 1 and second.oms.positions.quantity("BTCUSDT") == D(filled)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -96,6 +96,7 @@ class OrderManager:
         self._hook_order = live_hook(hook, "autotrader_order_updated")
         self._hook_fill = live_hook(hook, "autotrader_fill")
         self._hook_position = live_hook(hook, "autotrader_position_changed")
+        self._hook_behind = live_hook(hook, "autotrader_fills_behind")
         self._clock = clock
         self._monotonic = monotonic
         self._active: dict[str, _Tracked] = {}
@@ -183,6 +184,8 @@ class OrderManager:
                 changes[name] = value
         if update.filled_quantity is not None and update.filled_quantity > order.filled_quantity:
             self._fills_behind[order.client_order_id] = update.filled_quantity
+            if self._hook_behind is not None:  # before the status it may carry, like a fill
+                self._hook_behind(order=order, venue_filled=update.filled_quantity)
         if update.status is not order.status:
             if can_transition(order.status, update.status):
                 changes["status"] = update.status
@@ -594,11 +597,18 @@ class OrderManager:
         if self._hook is not None:
             self._hook.autotrader_oms_anomaly(kind=kind, detail=detail)
 
-    def restore(self, orders: Iterable[Order], fills: Iterable[Fill] = ()) -> None:
+    def restore(
+        self,
+        orders: Iterable[Order],
+        fills: Iterable[Fill] = (),
+        behind: Mapping[str, Decimal] | None = None,
+    ) -> None:
         """Load orders and their fills recovered from a journal (no events, no hooks).
 
         Positions are rebuilt from the fills, and each fill's key is remembered so that the venue
-        repeating it after a restart does not count it twice.
+        repeating it after a restart does not count it twice.  ``behind`` holds the filled
+        quantities the venue had reported (:func:`autotrader_fills_behind`): an order short of
+        them, or FILLED short of its quantity, gets its missing fills fetched when reconciling.
         """
         for order in orders:
             tracked = _Tracked(order)
@@ -618,13 +628,21 @@ class OrderManager:
             self.total_filled_notional += fill.notional
             self.total_commission += fill.commission
             self.positions.apply(fill)
+        reported = dict(behind or {})
         for tracked in [*self._active.values(), *self._completed.values()]:
             order = tracked.order
             have = applied.get(order.client_order_id, ZERO)
+            venue_filled = max(
+                order.filled_quantity,
+                reported.get(order.client_order_id, ZERO),
+                order.quantity if order.status is OrderStatus.FILLED else ZERO,
+            )
+            if venue_filled > have:
+                # The journal lost fills the order had, or never saw them arrive: count only the
+                # fills we hold, and fetch the rest from the venue when reconciling (they then
+                # apply like any late fill).
+                self._fills_behind[order.client_order_id] = venue_filled
             if order.filled_quantity > have:
-                # The journal lost fills the order had: count only the fills we hold, and fetch the
-                # rest from the venue when reconciling (they then apply like any late fill).
-                self._fills_behind[order.client_order_id] = order.filled_quantity
                 mine = [f for f in fills_list if f.client_order_id == order.client_order_id]
                 average = sum((f.price * f.quantity for f in mine), ZERO) / have if have else None
                 commission = sum((f.commission for f in mine), ZERO)

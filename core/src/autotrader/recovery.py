@@ -52,7 +52,7 @@ def restore_from_journal(
     journal: Journal, oms: OrderManager, resiliency: ResiliencyManager
 ) -> RecoveryReport:
     state = load_state(journal)
-    oms.restore(state.orders.values(), state.fills)
+    oms.restore(state.orders.values(), state.fills, state.fills_behind)
     for letter in state.dead_letters:
         resiliency.dead_letters.put(letter)
     return RecoveryReport(restored_orders=len(state.orders), restored_fills=len(state.fills))
