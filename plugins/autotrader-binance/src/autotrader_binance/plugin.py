@@ -8,6 +8,7 @@ from autotrader.plugins import BrokerSpec
 from autotrader_binance import __version__
 from autotrader_binance.adapter import CAPABILITIES, BinanceAdapter
 from autotrader_binance.config import BinanceConfig
+from autotrader_binance.external import external_venue
 from autotrader_binance.harness import harness
 
 
@@ -21,4 +22,5 @@ def autotrader_broker() -> BrokerSpec:
         config_class=BinanceConfig,
         harness=harness,
         description="Binance spot (python-binance), with a local Binance venue for testing",
+        external_venue=external_venue,
     )
