@@ -170,7 +170,7 @@ class OrderManager:
     def apply_update(self, update: OrderUpdate) -> Order | None:
         tracked = self._find(update.client_order_id)
         if tracked is None:
-            self._anomaly(
+            self.report_anomaly(
                 "unknown_order", f"update for unknown order {update.client_order_id}: {update.status.value}"
             )
             return None
@@ -192,7 +192,7 @@ class OrderManager:
                 if update.reason:
                     changes["reason"] = update.reason
             elif not stale(order.status, update.status):
-                self._anomaly(
+                self.report_anomaly(
                     "illegal_transition",
                     f"{order.client_order_id}: {order.status.value} -> {update.status.value} ignored",
                 )
@@ -205,7 +205,9 @@ class OrderManager:
         tracked = self._find(fill.client_order_id)
         if tracked is None:
             self._orphan_fills.append(fill)
-            self._anomaly("orphan_fill", f"fill {fill.trade_id} for unknown order {fill.client_order_id}")
+            self.report_anomaly(
+                "orphan_fill", f"fill {fill.trade_id} for unknown order {fill.client_order_id}"
+            )
             return False
         key = fill.key
         if key in tracked.fill_keys:
@@ -214,7 +216,7 @@ class OrderManager:
         order = tracked.order
         filled = order.filled_quantity + fill.quantity
         if filled > order.quantity:
-            self._anomaly(
+            self.report_anomaly(
                 "overfill",
                 f"{order.client_order_id}: fill {fill.trade_id} would fill {filled} "
                 f"of {order.quantity}; refused",
@@ -590,7 +592,8 @@ class OrderManager:
         if self._hook_order is not None:
             self._hook_order(order=order, previous=previous)
 
-    def _anomaly(self, kind: str, detail: str) -> None:
+    def report_anomaly(self, kind: str, detail: str) -> None:
+        """Count, log and announce (``autotrader_oms_anomaly``: journal, metrics) something wrong."""
         self._counts["anomalies"] += 1
         self.anomalies.append((kind, detail))
         log.warning("OMS %s: %s", kind, detail)
@@ -651,9 +654,17 @@ class OrderManager:
                 )
 
     def adopt(self, order: Order) -> Order:
-        """Take over an order the venue has and the OMS did not know (found by reconciliation)."""
+        """Take over an order the venue has and the OMS did not know (found by reconciliation).
+
+        Its fills are not in hand yet: it starts with none, marked as behind the venue's filled
+        quantity, so that :meth:`catch_up_missing_fills` fetches and applies them (and the
+        position counts them) like any late fill.
+        """
         if self._find(order.client_order_id) is not None:
             raise InvalidOrder("client_order_id", f"{order.client_order_id!r} is already tracked")
+        if order.filled_quantity > 0:
+            self._fills_behind[order.client_order_id] = order.filled_quantity
+            order = attrs.evolve(order, filled_quantity=ZERO, average_fill_price=None, commission=ZERO)
         tracked = _Tracked(order)
         (self._completed if order.status.is_terminal else self._active)[order.client_order_id] = tracked
         self._notify(order, None)
