@@ -139,3 +139,26 @@ def test_the_file_holds_plain_data_only(tmp_path: Path) -> None:
     stored = venue._store.load()
     json.dumps([stored.orders, stored.fills, stored.state])  # JSON all the way down
     assert Decimal(stored.fills[0]["price"]) == D(50000)
+
+
+def test_a_price_move_commits_what_it_fills_or_triggers_and_saves_a_bare_price_later(tmp_path: Path) -> None:
+    path = tmp_path / "venue.sqlite"
+    venue, _ = open_venue(path)
+    venue.set_price("BTCUSDT", D(50000))
+    resting = venue.submit(req(BUY, price="49000"))
+    stop = venue.submit(req(BUY, OrderType.STOP_LIMIT, price="50900", stop="51000"))
+    seen: list[int] = []
+    venue.on_event = lambda event: seen.append(len(venue._store.load().fills))
+    venue.set_price("BTCUSDT", D(48000))  # fills the resting buy
+    assert seen and all(n == 1 for n in seen)
+    venue.set_price("BTCUSDT", D(51000))  # triggers the stop, which rests (its limit is below)
+    (record,) = [
+        r for r in venue._store.load().orders if r["request"]["client_order_id"] == stop.client_order_id
+    ]
+    assert record["triggered"] is True
+    venue.set_price("BTCUSDT", D(50950))  # changes nothing on the books: not a transaction of its own
+    assert venue._store.load().state["prices"] == {"BTCUSDT": "51000"}  # type: ignore[index]
+    venue.close()
+    again, _ = open_venue(path)
+    assert again.last_price("BTCUSDT") == D(50950)  # saved on close
+    assert again.order(resting.client_order_id).status is OrderStatus.FILLED  # type: ignore[union-attr]

@@ -62,6 +62,8 @@ class DurablePaperVenue(PaperVenue):
         self._seq_of: dict[str, int] = {}
         """Arrival order of every saved record, by venue order id."""
         self._saved_orders = self._saved_trades = 0
+        self._market_unsaved = False
+        """A price moved since the last commit (saved with the next one)."""
         super().__init__(instruments, **settings)
         self._load()
 
@@ -82,7 +84,10 @@ class DurablePaperVenue(PaperVenue):
         return self._store.closed
 
     def close(self) -> None:
-        """Release the state file; the venue can be :meth:`reopen`-ed (by this or another process)."""
+        """Save the last prices, release the state file; the venue can be :meth:`reopen`-ed (by
+        this or another process)."""
+        if self._market_unsaved and not self._store.closed:
+            self._commit()
         self._store.close()
 
     def reopen(self) -> None:
@@ -104,23 +109,36 @@ class DurablePaperVenue(PaperVenue):
         self._held.append(event)
 
     @contextlib.contextmanager
-    def _operation(self) -> Iterator[None]:
+    def _operation(self, *, market_only: bool = False) -> Iterator[None]:
         """Commit what the operation changed (even if it refused, since a reject is booked too),
-        then publish its events."""
+        then publish its events.
+
+        A ``market_only`` operation (a price move) commits only if it changed the books; the
+        price itself rides along with the next commit (or :meth:`close`), which keeps a replay
+        from paying a transaction per bar.  A price is market data, not the venue's books.
+        """
         self._depth += 1
         try:
             yield
         finally:
             self._depth -= 1
             if self._depth == 0:
-                self._commit()
+                if market_only and not self._books_changed():
+                    self._market_unsaved = True
+                else:
+                    self._commit()
                 held, self._held = self._held, []
                 for event in held:
                     self._subscriber(event)
 
+    def _books_changed(self) -> bool:
+        return bool(
+            self._dirty or len(self._ledger) > self._saved_orders or len(self._trades) > self._saved_trades
+        )
+
     # ------------------------------------------------------------------ the mutating entry points
     def set_price(self, symbol: str, price: Decimal) -> None:
-        with self._operation():
+        with self._operation(market_only=True):
             super().set_price(symbol, price)
 
     def set_liquidity(self, symbol: str, quantity: Decimal | None) -> None:
@@ -151,15 +169,18 @@ class DurablePaperVenue(PaperVenue):
         self._dirty[record.venue_order_id] = record
         super()._update(record, with_terms=with_terms)
 
+    def _match(self, record: WorkingOrder, price: Decimal, *, taker: bool) -> None:
+        triggered = record.triggered
+        super()._match(record, price, taker=taker)
+        if record.triggered and not triggered:  # a stop can trigger and rest without an event
+            self._dirty[record.venue_order_id] = record
+
     # ------------------------------------------------------------------ the file
     def _commit(self) -> None:
         for seq in range(self._saved_orders, len(self._ledger)):
             record = self._ledger[seq]  # new ones, rejected ones included
             self._seq_of[record.venue_order_id] = seq
             self._dirty[record.venue_order_id] = record
-        for book in self._books.values():
-            for record in book.values():  # a stop may trigger without an event
-                self._dirty.setdefault(record.venue_order_id, record)
         orders = [
             (self._seq_of[venue_id], venue_id, converter.unstructure(record))
             for venue_id, record in self._dirty.items()
@@ -171,6 +192,7 @@ class DurablePaperVenue(PaperVenue):
         self._saved_orders = len(self._ledger)
         self._saved_trades = len(self._trades)
         self._dirty.clear()
+        self._market_unsaved = False
 
     def _fill(self, trade: LedgerTrade) -> Fill:
         return next(f for f in self._fills[trade.client_order_id] if f.trade_id == trade.trade_id)
