@@ -14,7 +14,7 @@ with resume, until a run completes.  Then:
 * the OMS positions equal the net of the venue's trades, and each order's filled quantity and
   status equal the venue's.
 
-Sizing (CI default: 8 orders, 4 kill plans per plugin, 1-3 kills each): set
+Sizing (CI default: 10 orders, 8 kill plans per plugin, 1-3 kills each): set
 ``AUTOTRADER_CRASH_PLANS``, ``AUTOTRADER_CRASH_ORDERS`` and ``AUTOTRADER_CRASH_SEED`` for a
 longer run, e.g. ``AUTOTRADER_CRASH_PLANS=50 AUTOTRADER_CRASH_ORDERS=20 pytest tests/crash``.
 """
@@ -44,8 +44,8 @@ from autotrader.testing.support import net_positions
 
 REGISTRY = BrokerRegistry.discover()
 SPECS = [s for s in REGISTRY.specs() if s.external_venue is not None]
-ORDERS = int(os.environ.get("AUTOTRADER_CRASH_ORDERS", "8"))
-PLANS = int(os.environ.get("AUTOTRADER_CRASH_PLANS", "4"))
+ORDERS = int(os.environ.get("AUTOTRADER_CRASH_ORDERS", "10"))
+PLANS = int(os.environ.get("AUTOTRADER_CRASH_PLANS", "8"))
 SEED = int(os.environ.get("AUTOTRADER_CRASH_SEED", "20261124"))
 WORKER = Path(__file__).with_name("worker.py")
 PRICE_MOVES = (Decimal("-0.02"), Decimal(0), Decimal("0.02"))
@@ -54,22 +54,27 @@ PRICE_MOVES = (Decimal("-0.02"), Decimal(0), Decimal("0.02"))
 
 @attrs.frozen
 class KillPlan:
-    """The kills of one crash test, in order, and the price move after each (a fraction)."""
+    """The kills of one crash test, in order, the price move after each (a fraction), and the
+    async backend the engine processes run under."""
 
     kills: tuple[str, ...]
     moves: tuple[Decimal, ...]
+    backend: str
 
     def __str__(self) -> str:
-        return ",".join(f"{k}{f'~{m:+}' if m else ''}" for k, m in zip(self.kills, self.moves, strict=True))
+        kills = ",".join(f"{k}{f'~{m:+}' if m else ''}" for k, m in zip(self.kills, self.moves, strict=True))
+        return f"{self.backend}-{kills}"
 
 
-def kill_plan(broker: str, number: int) -> KillPlan:
+def kill_plan(spec: BrokerSpec, number: int) -> KillPlan:
     """Seeded: 1-2 exact kills at increasing orders, then maybe an event-count or a timed kill.
 
     Plan 0 starts at an intent, plan 1 after a send, and so on, so each plugin meets both exact
-    points whatever the seed; the tail alternates event-count kills, timed kills and none.
+    points whatever the seed; the tail alternates event-count kills, timed kills and none, and
+    the plans take turns over the backends the plugin supports.
     """
-    rng = random.Random(f"{SEED}:{broker}:{number}")
+    backends = sorted(spec.capabilities.async_backends)  # asyncio first
+    rng = random.Random(f"{SEED}:{spec.name}:{number}")
     exact = sorted(rng.sample(range(ORDERS), rng.randint(1, 2)))
     kinds = ["intent" if number % 2 == 0 else "sent"] + [rng.choice(("intent", "sent")) for _ in exact[1:]]
     kills = [f"{kind}:{i}" for kind, i in zip(kinds, exact, strict=True)]
@@ -78,10 +83,11 @@ def kill_plan(broker: str, number: int) -> KillPlan:
         kills.append(f"event:{rng.randint(1, 4 * ORDERS)}")
     elif tail == 1:
         kills.append(f"after:{rng.uniform(0.0, 1.0):.2f}")
-    return KillPlan(tuple(kills), tuple(rng.choice(PRICE_MOVES) for _ in kills))
+    moves = tuple(rng.choice(PRICE_MOVES) for _ in kills)
+    return KillPlan(tuple(kills), moves, backends[number // 2 % len(backends)])
 
 
-CASES = [(s.name, kill_plan(s.name, n)) for s in SPECS for n in range(PLANS)]
+CASES = [(s.name, kill_plan(s, n)) for s in SPECS for n in range(PLANS)]
 
 
 @pytest.fixture
@@ -109,7 +115,14 @@ class Run:
 
 
 def run_worker(
-    spec: BrokerSpec, thread: VenueThread, folder: Path, kill: str | None, *, resume: bool, price: Decimal
+    spec: BrokerSpec,
+    thread: VenueThread,
+    folder: Path,
+    kill: str | None,
+    *,
+    resume: bool,
+    price: Decimal,
+    backend: str = "asyncio",
 ) -> Run:
     """One engine process; ``price`` is the market now (the worker's resting orders sit 1% away)."""
     venue = thread.venue
@@ -133,7 +146,7 @@ def run_worker(
         "--journal",
         str(folder / "journal.sqlite"),
     ]
-    command += ["--orders", str(ORDERS), "--backend", _backend(spec)]
+    command += ["--orders", str(ORDERS), "--backend", backend]
     mode, _, value = (kill or "").partition(":")
     if mode in ("intent", "sent", "event"):
         command += ["--kill", kill or ""]
@@ -154,11 +167,6 @@ def run_worker(
     return Run(process.returncode, lines, err)
 
 
-def _backend(spec: BrokerSpec) -> str:
-    backends = spec.capabilities.async_backends
-    return "asyncio" if "asyncio" in backends else sorted(backends)[0]
-
-
 def move_price(thread: VenueThread, fraction: Decimal) -> Decimal:
     """Set the market ``fraction`` away from the venue's first price; returns the new price."""
     venue = thread.venue
@@ -177,7 +185,7 @@ def test_kill_9_then_resume_loses_nothing(
     previous: str | None = None
     price = thread.venue.price
     for number, (kill, move) in enumerate(zip(plan.kills, plan.moves, strict=True)):
-        run = run_worker(spec, thread, tmp_path, kill, resume=number > 0, price=price)
+        run = run_worker(spec, thread, tmp_path, kill, resume=number > 0, price=price, backend=plan.backend)
         if kill.startswith(("intent:", "sent:")):
             assert run.code == -signal.SIGKILL, f"the worker should have died at {kill}: {run.stderr}"
         else:
@@ -187,7 +195,7 @@ def test_kill_9_then_resume_loses_nothing(
         previous = kill
         if move:  # resting orders fill while no engine is alive
             price = move_price(thread, move)
-    final = run_worker(spec, thread, tmp_path, None, resume=True, price=price)
+    final = run_worker(spec, thread, tmp_path, None, resume=True, price=price, backend=plan.backend)
     assert final.code == 0, final.stderr
     _check_recovery(final, previous)
     _check_against_the_venue(final.result, thread)
