@@ -106,7 +106,11 @@ class DurablePaperVenue(PaperVenue):
         self._subscriber = subscriber
 
     def _hold(self, event: ExecutionEvent) -> None:
-        self._held.append(event)
+        if self._depth == 0:  # a change outside the wrapped entry points: still saved first
+            self._commit()
+            self._subscriber(event)
+        else:
+            self._held.append(event)
 
     @contextlib.contextmanager
     def _operation(self, *, market_only: bool = False) -> Iterator[None]:
@@ -210,6 +214,7 @@ class DurablePaperVenue(PaperVenue):
         stored = self._store.load()
         self._dirty.clear()
         self._held.clear()
+        self._market_unsaved = False
         if stored.state is None:  # a new file: save the venue as configured
             self._commit()
             log.info("paper venue: new state file %s", self.path)
