@@ -168,3 +168,53 @@ def test_status_of_a_missing_journal_is_an_error_not_an_empty_engine(tmp_path: P
     result = autotrader("status", "--journal", str(missing))
     assert result.returncode == 1 and "does not exist" in result.stderr
     assert not missing.exists()
+
+
+def _waves(path: Path, bars: int) -> Path:
+    """A price swinging 5% around 100 every 250 bars or so: the reference strategy trades it often."""
+    import math
+
+    lines = ["timestamp,price"]
+    lines += [f"2020-01-01T00:00:{i % 60:02d}+00:00,{100 + 5 * math.sin(i / 40):.2f}" for i in range(bars)]
+    path.write_text("\n".join(lines))
+    return path
+
+
+def test_paper_run_killed_with_sigkill_resumes_against_the_same_venue(tmp_path: Path) -> None:
+    """With a journal, the paper venue's books live next to it, so --resume meets the venue that
+    the journal's orders went to: nothing to close as absent, no position difference."""
+    import signal
+    import sqlite3
+    import time
+
+    data = _waves(tmp_path / "waves.csv", 300_000)
+    journal = tmp_path / "state.sqlite"
+    common = ["--data", str(data), "--symbol", "AAPL", "--journal", str(journal), "--no-progress", "--json"]
+    common.append("--no-report")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autotrader", "run", *common],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    deadline = time.monotonic() + 60
+    fills = 0
+    while fills < 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+        if journal.exists():
+            with sqlite3.connect(journal) as db:
+                fills = db.execute("SELECT count(*) FROM events WHERE kind = 'fill'").fetchone()[0]
+    assert fills >= 3 and process.poll() is None, "the run should be trading when it is killed"
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    assert (tmp_path / "state.paper-venue.sqlite").exists()
+
+    resumed = autotrader("run", *common, "--resume", "--max-bars", "5", "--log-level", "WARNING")
+    assert resumed.returncode == 0, resumed.stderr
+    (line,) = [x for x in resumed.stderr.splitlines() if "resumed from" in x]
+    assert "closed_absent=()" in line and "position_differences={}" in line, line
+    assert "restored_fills=0," not in line
+
+    refused = autotrader("run", *common, "--resume", "--set", "broker_config.state_file=")
+    assert refused.returncode != 0 and "broker_config.state_file" in refused.stderr

@@ -188,7 +188,13 @@ def run(
         int | None, typer.Option(help="stop after this many bars", envvar=_env("max_bars"))
     ] = None,
     flatten: Annotated[bool, typer.Option(help="close positions at the end", envvar=_env("flatten"))] = True,
-    journal: Annotated[Path | None, typer.Option(help="SQLite journal file", envvar=_env("journal"))] = None,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            help="SQLite journal file (the paper broker keeps its venue's books next to it)",
+            envvar=_env("journal"),
+        ),
+    ] = None,
     resume: Annotated[
         bool, typer.Option(help="rebuild from the journal and reconcile first", envvar=_env("resume"))
     ] = False,

@@ -26,7 +26,7 @@ from autotrader.plugins import BrokerRegistry
 from autotrader.runconfig import build_execution_config
 from autotrader.runner import RunSummary, replay
 
-__all__ = ["RunSettings", "launch"]
+__all__ = ["RunSettings", "launch", "paper_state_file"]
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,20 @@ async def _list_feed_instruments(broker: Any, feed: Any, symbols: list[str]) -> 
         add({symbol: listed[symbol] for symbol in symbols if symbol in listed})
 
 
+def paper_state_file(journal: Path) -> Path | None:
+    """Where a paper run keeps its venue's books next to a journal file (``None`` for a URL).
+
+    The paper venue lives in the engine's process; with a journal, its books go to this file so
+    that ``--resume`` reconciles with the venue the journal's orders went to, not a fresh one.
+    """
+    text = str(journal)
+    if text.startswith("sqlite:///"):
+        journal = Path(text.removeprefix("sqlite:///"))
+    elif ":/" in text:  # a server journal (postgresql://...): no file to sit next to
+        return None
+    return journal.with_name(f"{journal.stem}.paper-venue{journal.suffix or '.sqlite'}")
+
+
 def _adapter(settings: RunSettings) -> Any:
     spec = BrokerRegistry.discover().get(settings.broker)
     config = dict(settings.broker_config)
@@ -140,6 +154,16 @@ def _adapter(settings: RunSettings) -> Any:
             "seed": settings.seed,
             **config,
         }
+        if "state_file" not in config and settings.journal is not None:
+            config["state_file"] = paper_state_file(settings.journal)
+        if settings.resume and not config.get("state_file"):
+            raise ConfigError(
+                "broker_config.state_file",
+                "resuming a paper run needs the paper venue's books, which live in the engine's "
+                "process: give this run and the one that wrote the journal the same state_file",
+            )
+        if config.get("state_file"):
+            log.info("paper venue books in %s", config["state_file"])
     try:
         return spec.factory(**config)
     except TypeError as exc:

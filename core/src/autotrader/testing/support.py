@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ __all__ = [
     "IdleStrategy",
     "away",
     "fills_match_trades",
+    "net_positions",
     "new_id",
     "request",
     "requires_fault",
@@ -103,6 +104,16 @@ def fills_match_trades(fills: list[Fill], trades: list[LedgerTrade]) -> bool:
     got = sorted(key(f.trade_id, f.quantity, f.price, f.commission) for f in fills)
     want = sorted(key(t.trade_id, t.quantity, t.price, t.commission) for t in trades)
     return got == want
+
+
+def net_positions(trades: Iterable[LedgerTrade]) -> dict[str, Decimal]:
+    """The net position per symbol that ``trades`` make (buys add, sells subtract; flat ones left out)."""
+    net: dict[str, Decimal] = {}
+    for t in trades:
+        net[t.symbol] = net.get(t.symbol, Decimal(0)) + (
+            t.quantity if t.side is OrderSide.BUY else -t.quantity
+        )
+    return {symbol: quantity for symbol, quantity in net.items() if quantity}
 
 
 def status_of(oms: OrderManager, client_order_id: str) -> OrderStatus | None:

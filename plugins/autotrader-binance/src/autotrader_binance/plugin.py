@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from autotrader.adapter import BrokerAdapter
-    from autotrader.testing.harness import HarnessSession
+    from autotrader.testing.harness import ExternalVenue, HarnessSession
 
 
 def create_adapter(config: BinanceConfig | None = None, **settings: Any) -> BrokerAdapter:
@@ -35,6 +35,12 @@ def harness() -> AbstractAsyncContextManager[HarnessSession]:
     return local_venue()
 
 
+def external_venue() -> AbstractAsyncContextManager[ExternalVenue]:
+    from autotrader_binance.external import external_venue as local_venue
+
+    return local_venue()
+
+
 @hookimpl
 def autotrader_broker() -> BrokerSpec:
     return BrokerSpec(
@@ -45,4 +51,5 @@ def autotrader_broker() -> BrokerSpec:
         config_class=BinanceConfig,
         harness=harness,
         description="Binance spot (python-binance), with a local Binance venue for testing",
+        external_venue=external_venue,
     )

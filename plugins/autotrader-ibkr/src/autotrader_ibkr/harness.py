@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from typing import Any
 
 import anyio
 import anyio.lowlevel
+import attrs
 from autotrader.model import Balance, OrderSide, OrderStatus
 from autotrader.testing.harness import Fault, HarnessSession, LedgerOrder, LedgerTrade, VenueControl
 
@@ -25,7 +27,7 @@ from autotrader_ibkr.mapping import core_order_type
 from autotrader_ibkr.tws import Exchange, TwsFaults, TwsServer, running_tws
 from autotrader_ibkr.tws.model import VenueOrder
 
-__all__ = ["INSTRUMENTS", "TwsVenueControl", "harness"]
+__all__ = ["INSTRUMENTS", "TwsVenueControl", "connection_settings", "harness", "prepare"]
 
 SYMBOL = "AAPL"
 PRICE = Decimal("100.00")
@@ -165,6 +167,35 @@ class TwsVenueControl(VenueControl):
         ]
 
 
+def connection_settings(tws: TwsServer, client_id: int, *, request_timeout: float) -> dict[str, Any]:
+    """The :class:`IbkrConfig` settings that reach ``tws`` quickly (JSON-serialisable)."""
+    return {
+        "port": tws.port,
+        "client_id": client_id,
+        "instruments": {symbol: attrs.asdict(spec) for symbol, spec in INSTRUMENTS.items()},
+        "request_timeout": request_timeout,
+        "connect_timeout": 2.0,
+        "reconnect_initial": 0.05,
+        "reconnect_max": 0.5,
+        "pacing_retry_after": 1.0,
+        "commission_wait": 0.25,
+    }
+
+
+def prepare(tws: TwsServer) -> dict[str, int]:
+    """Look up the contract id of each of :data:`INSTRUMENTS` at ``tws`` and set its first price."""
+    con_ids = {}
+    for symbol, spec in INSTRUMENTS.items():
+        query_symbol = spec.local_symbol or spec.symbol
+        con_ids[symbol] = next(
+            c.con_id for c in tws.exchange.contracts.values() if query_symbol in (c.local_symbol, c.symbol)
+        )
+    for symbol, price in INITIAL_PRICES.items():
+        tws.set_price(con_ids[symbol], price)
+    tws.set_price(con_ids[SYMBOL], PRICE)
+    return con_ids
+
+
 @asynccontextmanager
 async def harness(
     *, request_timeout: float = REQUEST_TIMEOUT, client_id: int = 1
@@ -187,28 +218,8 @@ async def harness(
 async def _connected(request_timeout: float, client_id: int) -> AsyncIterator[HarnessSession]:
     server = TwsServer(Exchange(), faults=TwsFaults(hold_seconds=request_timeout * 3, outage_seconds=0.3))
     async with running_tws(server) as tws:
-        con_ids = {}
-        for symbol, spec in INSTRUMENTS.items():
-            query_symbol = spec.local_symbol or spec.symbol
-            con_ids[symbol] = next(
-                c.con_id
-                for c in tws.exchange.contracts.values()
-                if query_symbol in (c.local_symbol, c.symbol)
-            )
-        for symbol, price in INITIAL_PRICES.items():
-            tws.set_price(con_ids[symbol], price)
-        tws.set_price(con_ids[SYMBOL], PRICE)
-        config = IbkrConfig(
-            port=tws.port,
-            client_id=client_id,
-            instruments=INSTRUMENTS,
-            request_timeout=request_timeout,
-            connect_timeout=2.0,
-            reconnect_initial=0.05,
-            reconnect_max=0.5,
-            pacing_retry_after=1.0,
-            commission_wait=0.25,
-        )
+        con_ids = prepare(tws)
+        config = IbkrConfig(**connection_settings(tws, client_id, request_timeout=request_timeout))
         adapter = IbkrAdapter(config)
         try:
             await adapter.connect()

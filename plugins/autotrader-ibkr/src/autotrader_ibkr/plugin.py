@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from autotrader.adapter import BrokerAdapter
-    from autotrader.testing.harness import HarnessSession
+    from autotrader.testing.harness import ExternalVenue, HarnessSession
 
 
 def create_adapter(**config: Any) -> BrokerAdapter:
@@ -27,6 +27,12 @@ def create_adapter(**config: Any) -> BrokerAdapter:
 
 def harness() -> AbstractAsyncContextManager[HarnessSession]:
     from autotrader_ibkr.harness import harness as local_tws
+
+    return local_tws()
+
+
+def external_venue() -> AbstractAsyncContextManager[ExternalVenue]:
+    from autotrader_ibkr.external import external_venue as local_tws
 
     return local_tws()
 
@@ -44,4 +50,5 @@ def autotrader_broker() -> BrokerSpec:
             "Interactive Brokers through TWS or IB Gateway (ib_async or ib_insync), "
             "with a local TWS for testing"
         ),
+        external_venue=external_venue,
     )

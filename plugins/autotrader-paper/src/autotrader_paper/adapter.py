@@ -13,6 +13,7 @@ import random
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 import anyio
@@ -46,6 +47,7 @@ from autotrader_paper.faults import FaultPlan
 from autotrader_paper.instruments import DEFAULT_INSTRUMENTS
 from autotrader_paper.stream import PaperStream
 from autotrader_paper.venue import VENUE, PaperVenue
+from autotrader_paper.venue.durable import DurablePaperVenue
 from autotrader_paper.venue.orders import WorkingOrder
 
 __all__ = ["PaperTradingAdapter"]
@@ -71,6 +73,7 @@ class PaperTradingAdapter(BrokerAdapter):
         reconnect_delay: float = 0.2,
         request_timeout: float = 2.0,
         session_id: str | None = None,
+        state_file: str | Path | None = None,
         config: PaperConfig | None = None,
     ) -> None:
         super().__init__()
@@ -86,19 +89,25 @@ class PaperTradingAdapter(BrokerAdapter):
                 reconnect_delay=reconnect_delay,
                 request_timeout=request_timeout,
                 session_id=session_id,
+                state_file=state_file,
             )
         self.config = config
         self._rng = random.Random(config.seed)
         self._latency = config.latency_ms if config.latency_ms[1] > 0 else None
-        self.venue = PaperVenue(
-            {**DEFAULT_INSTRUMENTS, **(instruments or {})},
-            initial_balance=config.initial_balance,
-            currency=config.currency,
-            slippage_bps=config.slippage_bps,
-            commission_bps=config.commission_bps,
-            fill_probability=config.fill_probability,
-            rng=self._rng,
-            session_id=config.session_id,
+        settings: dict[str, Any] = {
+            "initial_balance": config.initial_balance,
+            "currency": config.currency,
+            "slippage_bps": config.slippage_bps,
+            "commission_bps": config.commission_bps,
+            "fill_probability": config.fill_probability,
+            "rng": self._rng,
+            "session_id": config.session_id,
+        }
+        listed = {**DEFAULT_INSTRUMENTS, **(instruments or {})}
+        self.venue: PaperVenue = (
+            PaperVenue(listed, **settings)
+            if config.state_file is None
+            else DurablePaperVenue.open(config.state_file, listed, **settings)
         )
         self.faults: FaultPlan = self.venue.faults
         self.stream = PaperStream(self.venue, self._emit, self.faults, reconnect_delay=config.reconnect_delay)
@@ -141,11 +150,15 @@ class PaperTradingAdapter(BrokerAdapter):
 
     async def connect(self) -> bool:
         check_backend(self)
+        if isinstance(self.venue, DurablePaperVenue):
+            self.venue.reopen()  # after a disconnect: take the state file back, as it is now
         self._connected = True
         return True
 
     async def disconnect(self) -> None:
         self._connected = False
+        if isinstance(self.venue, DurablePaperVenue):
+            self.venue.close()  # another process may now open the venue
 
     async def health_check(self) -> bool:
         """Connected; also the moment a dropped stream is re-subscribed if it is due."""
