@@ -76,7 +76,7 @@ async def test_autotrader_run_trades_against_the_venue(tmp_path: Path) -> None:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             *("-m", "autotrader", "run", "--broker", "binance", "--data", str(data), "--symbol", "BTCUSDT"),
-            *("--no-progress", "--json", "--set", "broker_config.symbols=[BTCUSDT]"),
+            *("--no-progress", "--no-report", "--json", "--set", "broker_config.symbols=[BTCUSDT]"),
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

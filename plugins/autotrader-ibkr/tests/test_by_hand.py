@@ -64,7 +64,7 @@ def test_autotrader_run_trades_on_the_tws_run_by_hand(tws_process: int, tmp_path
     config = tmp_path / "ibkr-local.yaml"
     config.write_text(RUN_CONFIG.format(port=tws_process))
     result = subprocess.run(
-        [sys.executable, "-m", "autotrader", "run", "--config", str(config), "--json"],
+        [sys.executable, "-m", "autotrader", "run", "--config", str(config), "--json", "--no-report"],
         capture_output=True,
         text=True,
         timeout=120,
