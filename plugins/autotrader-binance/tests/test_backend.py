@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from autotrader.engine import ExecutionConfig, ExecutionEngine
@@ -12,6 +13,7 @@ from autotrader.testing.support import IdleStrategy
 
 from autotrader_binance.adapter import BinanceAdapter
 from autotrader_binance.capabilities import ASYNCIO_ONLY_REASON
+from autotrader_binance.client import socket_manager
 from autotrader_binance.config import BinanceConfig
 
 ASYNCIO_ONLY = r"runs only under asyncio .python-binance is asyncio-only"
@@ -80,3 +82,30 @@ def test_broker_config_is_checked() -> None:
     assert local.api_url == "http://127.0.0.1:9000/api"
     with pytest.raises(ConfigError, match="recv_window"):
         BinanceConfig.from_env(env, recv_window=70000)
+
+
+def test_market_stream_settings() -> None:
+    env = {"BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s", "BINANCE_STREAM_URL": "ws://127.0.0.1:9000/"}
+    assert BinanceConfig.from_env(env).stream_url == "ws://127.0.0.1:9000/"
+    with pytest.raises(ConfigError, match=r"stream_url.*must use wss"):
+        BinanceConfig.from_env(env, stream_url="ws://stream.example.com/")
+    with pytest.raises(ConfigError, match="market_reconnect_initial"):
+        BinanceConfig.from_env(env, market_reconnect_initial=20, market_reconnect_max=10)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_the_socket_manager_streams_from_the_configured_url() -> None:
+    """python-binance builds each market socket's URL from the manager's STREAM_URL (or, with
+    testnet, STREAM_TESTNET_URL); the plugin points both at ``stream_url``."""
+    client = SimpleNamespace(tld="com", testnet=True, demo=False, https_proxy=None)
+    config = BinanceConfig(api_key="k", api_secret="s", testnet=True, stream_url="ws://127.0.0.1:9000")
+    manager = socket_manager(client, config)  # type: ignore[arg-type]
+    socket = manager.symbol_book_ticker_socket("BTCUSDT")
+    assert socket._url + socket._prefix + socket._path == "ws://127.0.0.1:9000/ws/btcusdt@bookTicker"
+    combined = manager.multiplex_socket(["btcusdt@bookTicker", "ethusdt@bookTicker"])
+    assert combined._url + combined._prefix + combined._path == (
+        "ws://127.0.0.1:9000/stream?streams=btcusdt@bookTicker/ethusdt@bookTicker"
+    )
+    untouched = socket_manager(client, BinanceConfig(api_key="k", api_secret="s", testnet=True))  # type: ignore[arg-type]
+    assert untouched.multiplex_socket(["x@bookTicker"])._url == "wss://stream.testnet.binance.vision/"

@@ -37,7 +37,7 @@ async def test_a_message_the_library_cannot_read_is_caught(
 ) -> None:
     assert isinstance(session.control, BinanceVenueControl)
     for connection in session.control.venue.ws.sessions:
-        connection.queue.put_nowait(frame)  # straight onto the wire, as a broken venue would send it
+        connection.outbox.send_text(frame)  # straight onto the wire, as a broken venue would send it
     found = await _complaint(undecodable_messages)
     assert any(complaint in line for line in found), found
 
@@ -56,7 +56,7 @@ async def test_the_stream_recovers_from_a_frame_that_stopped_the_librarys_reader
     )
     await adapter.submit_order(order)
     for connection in session.control.venue.ws.sessions:
-        connection.queue.put_nowait("}{ not JSON")
+        connection.outbox.send_text("}{ not JSON")
     assert await _complaint(undecodable_messages)
     await session.control.set_price("BTCUSDT", D("48000.00"))  # fills while the reader is down
     for _ in range(1000):

@@ -19,8 +19,11 @@ from autotrader.errors import (
     TransientError,
 )
 from binance.exceptions import BinanceAPIException, BinanceRequestException
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidStatus, InvalidURI
+from websockets.http11 import Response
 
-from autotrader_binance.errors import Operation, translate
+from autotrader_binance.errors import Operation, translate, translate_stream_error
 
 
 def api_error(
@@ -198,3 +201,37 @@ def test_websocket_api_429_and_418_take_retry_after_from_the_error_data() -> Non
 def test_429_without_retry_after() -> None:
     error = translate(api_error(429, -1003, "Too many requests queued."), Operation.SUBMIT)
     assert isinstance(error, RateLimited) and error.retry_after is None
+
+
+def refused(status: int, body: bytes = b"", **headers: str) -> InvalidStatus:
+    return InvalidStatus(Response(status, "", Headers(headers), body))
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (refused(451, b'{"code":0,"msg":"Service unavailable from a restricted location"}'), BrokerError),
+        (refused(400), BrokerError),
+        (refused(404, b"<html>Not Found</html>"), BrokerError),
+        (refused(403), TransientError),  # the firewall, as on REST
+        (refused(503), TransientError),
+        (OSError(111, "Connection refused"), TransientError),
+        (TimeoutError(), TransientError),
+        (InvalidURI("ws//nowhere", "not a URI"), BrokerError),
+    ],
+)
+def test_market_stream_failures(error: Exception, expected: type) -> None:
+    assert type(translate_stream_error(error)) is expected
+
+
+def test_market_stream_refusals_keep_binances_message_and_retry_after() -> None:
+    restricted = translate_stream_error(
+        refused(451, b'{"code":0,"msg":"Service unavailable from a restricted location"}')
+    )
+    assert (
+        "HTTP 451" in str(restricted) and "restricted location" in str(restricted) and restricted.code == 451
+    )
+    limited = translate_stream_error(refused(429, b'{"code":0,"msg":"Too many"}', **{"Retry-After": "7"}))
+    assert isinstance(limited, RateLimited) and limited.retry_after == 7 and not limited.ban
+    banned = translate_stream_error(refused(418, **{"Retry-After": "60"}))
+    assert isinstance(banned, RateLimited) and banned.ban and banned.retry_after == 60

@@ -436,3 +436,54 @@ def test_reduce_only_goes_out_as_a_plain_order(side: OrderSide) -> None:
     request = OrderRequest("at-1", "BTCUSDT", side, OrderType.MARKET, D("1"), reduce_only=True)
     params = mapping.new_order_params(request, "MARKET")
     assert params["side"] == side.value and "reduceOnly" not in params
+
+
+BOOK_TICKER = {
+    "u": 400900217,
+    "s": "BNBUSDT",
+    "b": "25.35190000",
+    "B": "31.21000000",
+    "a": "25.36520000",
+    "A": "40.66000000",
+}
+
+
+def test_book_ticker_payload_raw_and_combined() -> None:
+    raw = mapping.quote_from_book_ticker(BOOK_TICKER, "binance")
+    combined = mapping.quote_from_book_ticker(
+        {"stream": "bnbusdt@bookTicker", "data": BOOK_TICKER}, "binance"
+    )
+    assert raw is not None and combined is not None
+    for quote in (raw, combined):
+        assert (quote.symbol, quote.bid, quote.ask, quote.venue) == (
+            "BNBUSDT",
+            D("25.35190000"),
+            D("25.36520000"),
+            "binance",
+        )
+        assert type(quote.bid) is D and quote.spread == D("0.0133")
+
+
+def test_what_is_not_a_book_ticker_is_no_quote() -> None:
+    assert mapping.quote_from_book_ticker({"result": None, "id": 1}, "binance") is None
+    assert (
+        mapping.quote_from_book_ticker({"stream": "bnbusdt@trade", "data": {"e": "trade"}}, "binance") is None
+    )
+    assert mapping.quote_from_book_ticker([BOOK_TICKER], "binance") is None
+    empty_bids = dict(BOOK_TICKER, b="0.00000000", B="0.00000000")  # Binance writes an empty side as zeros
+    assert mapping.quote_from_book_ticker(empty_bids, "binance") is None
+
+
+def test_book_ticker_answer() -> None:
+    answer = {
+        "symbol": "LTCBTC",
+        "bidPrice": "4.00000000",
+        "bidQty": "431.00000000",
+        "askPrice": "4.00000200",
+        "askQty": "9.00000000",
+    }
+    quote = mapping.quote_from_book_ticker_answer(answer, "binance")
+    assert quote is not None and (quote.symbol, quote.bid, quote.ask) == ("LTCBTC", D("4"), D("4.000002"))
+    assert mapping.quote_from_book_ticker_answer(dict(answer, askPrice="0.00000000"), "binance") is None
+    number = mapping.quote_from_book_ticker({**BOOK_TICKER, "b": 25.3519}, "binance")  # a stray JSON number
+    assert number is not None and number.bid == D("25.3519")

@@ -12,21 +12,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, ClassVar, Final, TypeVar
 
 import attrs
-from autotrader.adapter import BrokerAdapter, check_backend
+from autotrader.adapter import BrokerAdapter, QuoteStream, check_backend
 from autotrader.errors import (
+    AutotraderError,
     BrokerError,
     InvalidOrder,
     NotConnected,
     OrderNotFound,
     OrderRejected,
     RateLimited,
+    UnknownSymbol,
     UnsupportedOrder,
 )
 from autotrader.model import (
@@ -40,16 +44,19 @@ from autotrader.model import (
     OrderType,
     OrderUpdate,
     Position,
+    Quote,
 )
 from binance.exceptions import BinanceAPIException
 
 from autotrader_binance import mapping
 from autotrader_binance.capabilities import CAPABILITIES
-from autotrader_binance.client import BinanceClient, close_client, create_client
+from autotrader_binance.client import BinanceClient, close_client, create_client, socket_manager
 from autotrader_binance.config import BinanceConfig
 from autotrader_binance.errors import Operation, translate
+from autotrader_binance.quotefeed import BookTickerFeed
 from autotrader_binance.ratelimit import RequestBudget
 from autotrader_binance.redaction import redactor
+from autotrader_binance.tasks import cancel_until_done
 from autotrader_binance.tracking import TrackedOrder
 from autotrader_binance.userstream import UserStream
 
@@ -68,6 +75,8 @@ _W_OPEN_ONE: Final = 6
 _W_ACCOUNT: Final = 20
 _W_TRADES_BY_ORDER: Final = 5
 _W_TICKER: Final = 2
+_W_BOOK_ONE: Final = 2
+_W_BOOK_SEVERAL: Final = 4
 _W_EXCHANGE_INFO: Final = 20
 _W_TIME: Final = 1
 _RECONCILE_CONCURRENCY: Final = 8
@@ -93,6 +102,7 @@ class BinanceAdapter(BrokerAdapter):
         self._connected = False
         self._reconcile_lock = asyncio.Lock()
         self._clock_task: asyncio.Task[None] | None = None
+        self._quote_feeds: dict[asyncio.Task[None], QuoteStream] = {}
         self._redacting = False
 
     def __repr__(self) -> str:
@@ -154,6 +164,9 @@ class BinanceAdapter(BrokerAdapter):
 
     async def disconnect(self) -> None:
         self._connected = False
+        for task, stream in list(self._quote_feeds.items()):  # quotes() blocks still open end now
+            stream.fail(NotConnected("the binance adapter was disconnected"))
+            await cancel_until_done(task)
         clock, self._clock_task = self._clock_task, None
         if clock is not None:
             clock.cancel()
@@ -268,6 +281,71 @@ class BinanceAdapter(BrokerAdapter):
             raise InvalidOrder(
                 "symbol", f"{symbol!r} is not a Binance spot symbol loaded by this adapter"
             ) from None
+
+    # ------------------------------------------------------------------ live quotes
+    @asynccontextmanager
+    async def _quote_feed(self, symbols: tuple[str, ...], stream: QuoteStream) -> AsyncIterator[None]:
+        """bookTicker streams for ``symbols`` through python-binance, in a task of their own.
+
+        One symbol is a raw stream (``symbol_book_ticker_socket``), several one combined stream
+        (``multiplex_socket``); see :mod:`autotrader_binance.quotefeed` for the reconnection.
+        """
+        client, config = self.client, self.config
+
+        def open_socket(wanted: tuple[str, ...]) -> Any:
+            manager = socket_manager(client, config)  # a new one each time: it caches its sockets
+            if len(wanted) == 1:
+                return manager.symbol_book_ticker_socket(wanted[0])
+            return manager.multiplex_socket([f"{symbol.lower()}@bookTicker" for symbol in wanted])
+
+        async def snapshot() -> list[Quote]:
+            return await self._book_tickers(symbols)
+
+        feed = BookTickerFeed(
+            open_socket,
+            symbols,
+            snapshot=snapshot,
+            deliver=stream.put,
+            reconnect_initial=config.market_reconnect_initial,
+            reconnect_max=config.market_reconnect_max,
+        )
+        task = asyncio.create_task(self._run_quote_feed(feed, stream), name="binance-quotes")
+        self._quote_feeds[task] = stream
+        try:
+            yield
+        finally:
+            self._quote_feeds.pop(task, None)
+            await cancel_until_done(task)
+
+    async def _run_quote_feed(self, feed: BookTickerFeed, stream: QuoteStream) -> None:
+        try:
+            await feed.run()
+        except Exception as exc:
+            error = exc if isinstance(exc, AutotraderError) else translate(exc, Operation.QUERY)
+            log.warning("binance quotes for %s ended: %s", ",".join(feed.symbols), error)
+            stream.fail(error)
+
+    async def _book_tickers(self, symbols: tuple[str, ...]) -> list[Quote]:
+        """The current best bid and ask of ``symbols`` (``GET /api/v3/ticker/bookTicker``)."""
+        try:
+            if len(symbols) == 1:
+                one = await self._call(
+                    Operation.QUERY, _W_BOOK_ONE, self.client.get_orderbook_ticker, symbol=symbols[0]
+                )
+                answers = [one]
+            else:
+                answers = await self._call(
+                    Operation.QUERY,
+                    _W_BOOK_SEVERAL,
+                    self.client.get_orderbook_tickers,
+                    symbols=json.dumps(list(symbols), separators=(",", ":")),
+                )
+        except InvalidOrder as exc:
+            if exc.code == -1121:  # listed when the quotes were asked for, no longer now
+                raise UnknownSymbol(",".join(symbols), list(self._instruments)) from exc
+            raise
+        quotes = (mapping.quote_from_book_ticker_answer(answer, self.name) for answer in answers)
+        return [quote for quote in quotes if quote is not None]
 
     async def last_price(self, symbol: str) -> Decimal:
         answer = await self._call(Operation.QUERY, _W_TICKER, self.client.get_symbol_ticker, symbol=symbol)

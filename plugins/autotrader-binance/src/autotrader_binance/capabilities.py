@@ -23,6 +23,7 @@ CAPABILITIES: Final = Capabilities(
     short_selling=False,
     streaming=True,
     partial_fills=True,
+    market_data=True,
     absent_reasons={
         "time_in_force:DAY": "Binance spot has no DAY time in force (GTC, IOC, FOK only)",
         "short_selling": "spot sells only what the account holds: no short positions",

@@ -14,6 +14,10 @@ request, both measured with ``benchmarks/bench_wire_binance.py``:
 
 Response headers (used weight, order counts) are read from ``client.response``, which the library
 keeps for the last answer.
+
+The market data streams' address is a class attribute too, of ``BinanceSocketManager``
+(``STREAM_URL``, or ``STREAM_TESTNET_URL`` with ``testnet``); :func:`socket_manager` makes one
+pointed at the configured ``stream_url``.
 """
 
 from __future__ import annotations
@@ -30,14 +34,18 @@ import aiohttp
 from binance import AsyncClient
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 from binance.ws.constants import WSListenerState
+from binance.ws.streams import BinanceSocketManager
 
 from autotrader_binance.config import BinanceConfig
 
-__all__ = ["BinanceClient", "client_class", "close_client", "create_client"]
+__all__ = ["BinanceClient", "client_class", "close_client", "create_client", "socket_manager"]
 
 log = logging.getLogger(__name__)
 
 _CLOSE_WAIT: Final = 2.0
+MARKET_QUEUE_SIZE: Final = 5000
+"""Messages python-binance may hold for a market socket before its reader stops with an overflow
+(its default, 100, is under a second of a busy symbol's bookTicker)."""
 
 
 class BinanceClient(AsyncClient):  # type: ignore[misc]  # python-binance ships no type information
@@ -77,6 +85,17 @@ def client_class(config: BinanceConfig) -> type[BinanceClient]:
     if config.ws_api_url:
         overrides["WS_API_URL"] = overrides["WS_API_TESTNET_URL"] = config.ws_api_url
     return type("ConfiguredBinanceClient", (BinanceClient,), overrides)
+
+
+def socket_manager(client: AsyncClient, config: BinanceConfig) -> BinanceSocketManager:
+    """A ``BinanceSocketManager`` whose market streams come from ``config.stream_url`` (if set)."""
+    manager_class: type[BinanceSocketManager] = BinanceSocketManager
+    if config.stream_url:
+        url = config.stream_url.rstrip("/") + "/"  # the library appends ``ws/...`` or ``stream?...``
+        manager_class = type(
+            "ConfiguredSocketManager", (BinanceSocketManager,), {"STREAM_URL": url, "STREAM_TESTNET_URL": url}
+        )
+    return manager_class(client, max_queue_size=MARKET_QUEUE_SIZE)
 
 
 async def create_client(config: BinanceConfig) -> BinanceClient:

@@ -20,6 +20,7 @@ __all__ = [
     "ENV_API_SECRET",
     "ENV_API_URL",
     "ENV_PREFIX",
+    "ENV_STREAM_URL",
     "ENV_TESTNET",
     "ENV_WS_API_URL",
     "BinanceConfig",
@@ -31,6 +32,7 @@ ENV_API_SECRET: Final = "BINANCE_API_SECRET"
 ENV_TESTNET: Final = "BINANCE_TESTNET"
 ENV_API_URL: Final = "BINANCE_API_URL"
 ENV_WS_API_URL: Final = "BINANCE_WS_API_URL"
+ENV_STREAM_URL: Final = "BINANCE_STREAM_URL"
 
 
 def _secret(value: Secret | str) -> Secret:
@@ -56,9 +58,10 @@ def _loopback_or_tls(name: str, url: str | None, secure: str) -> None:
 class BinanceConfig:
     """How to reach Binance spot.
 
-    ``api_url`` / ``ws_api_url`` point the client somewhere else than Binance (the local venue:
-    ``http://127.0.0.1:9000/api`` and ``ws://127.0.0.1:9000/ws-api/v3``); ``testnet`` selects
-    Binance's spot testnet (``testnet.binance.vision``, python-binance's ``testnet=True``).
+    ``api_url`` / ``ws_api_url`` / ``stream_url`` point the client somewhere else than Binance
+    (the local venue: ``http://127.0.0.1:9000/api``, ``ws://127.0.0.1:9000/ws-api/v3`` and
+    ``ws://127.0.0.1:9000/``); ``testnet`` selects Binance's spot testnet
+    (``testnet.binance.vision``, python-binance's ``testnet=True``).
     """
 
     api_key: Secret = attrs.field(converter=_secret)
@@ -66,6 +69,8 @@ class BinanceConfig:
     testnet: bool = False
     api_url: str | None = None
     ws_api_url: str | None = None
+    stream_url: str | None = None
+    """The market data streams' base (python-binance's ``STREAM_URL``, ending in ``/``)."""
     request_timeout: float = 10.0
     """Seconds to wait for a REST answer; past it an order's outcome is ambiguous."""
     recv_window: int = 5000
@@ -79,6 +84,10 @@ class BinanceConfig:
     """How long to wait for the library's WebSocket reconnection before subscribing anyway."""
     clock_sync_interval: float = 300.0
     """Seconds between measurements of the server clock (each -1021 measures it too)."""
+    market_reconnect_initial: float = 0.2
+    """First wait before connecting a live-quote stream again after a failed attempt (doubling)."""
+    market_reconnect_max: float = 10.0
+    """Longest wait between attempts; a connection that lived this long resets the backoff."""
 
     def __attrs_post_init__(self) -> None:
         if not self.api_key:
@@ -91,8 +100,13 @@ class BinanceConfig:
             raise ConfigError("binance.recv_window", "must be in 1..60000 ms")
         if self.clock_sync_interval <= 0:
             raise ConfigError("binance.clock_sync_interval", "must be positive")
+        if not 0 < self.market_reconnect_initial <= self.market_reconnect_max:
+            raise ConfigError(
+                "binance.market_reconnect_initial", "must be positive and at most market_reconnect_max"
+            )
         _loopback_or_tls("api_url", self.api_url, "https")
         _loopback_or_tls("ws_api_url", self.ws_api_url, "wss")
+        _loopback_or_tls("stream_url", self.stream_url, "wss")
 
     @classmethod
     def from_env(
@@ -106,7 +120,7 @@ class BinanceConfig:
 
         Credentials: ``api_key`` / ``api_secret`` given here, else ``BINANCE_API_KEY`` /
         ``BINANCE_API_SECRET``, else the owner-only YAML ``credentials_file``.  Endpoints:
-        ``BINANCE_TESTNET``, ``BINANCE_API_URL``, ``BINANCE_WS_API_URL``.
+        ``BINANCE_TESTNET``, ``BINANCE_API_URL``, ``BINANCE_WS_API_URL``, ``BINANCE_STREAM_URL``.
         """
         source = os.environ if env is None else env
         values: dict[str, Any] = dict(
@@ -121,6 +135,8 @@ class BinanceConfig:
             values["api_url"] = source[ENV_API_URL]
         if source.get(ENV_WS_API_URL):
             values["ws_api_url"] = source[ENV_WS_API_URL]
+        if source.get(ENV_STREAM_URL):
+            values["stream_url"] = source[ENV_STREAM_URL]
         values.update({k: v for k, v in overrides.items() if v is not None})
         unknown = sorted(set(values) - {a.name for a in attrs.fields(cls)})
         if unknown:

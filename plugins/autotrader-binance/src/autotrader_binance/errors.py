@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import re
 import time
 from collections.abc import Mapping
@@ -28,8 +29,9 @@ from autotrader.errors import (
     TransientError,
 )
 from binance.exceptions import BinanceAPIException, BinanceRequestException, BinanceWebsocketUnableToConnect
+from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 
-__all__ = ["Operation", "retry_after_of", "translate", "translate_api_error"]
+__all__ = ["Operation", "retry_after_of", "translate", "translate_api_error", "translate_stream_error"]
 
 
 class Operation(enum.Enum):
@@ -158,3 +160,49 @@ def translate(exc: BaseException, operation: Operation) -> AutotraderError:
     if isinstance(exc, BinanceWebsocketUnableToConnect):
         return TransientError(f"binance websocket: {exc}")
     return BrokerError(f"unexpected binance client failure: {exc.__class__.__name__}: {exc}")
+
+
+def _handshake_message(body: bytes | bytearray | None) -> str:
+    """Binance's ``{"code", "msg"}`` of a refused handshake, or the start of whatever it sent."""
+    text = bytes(body or b"").decode("utf-8", "replace")
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return text[:200]
+    return str(answer.get("msg", text[:200])) if isinstance(answer, dict) else text[:200]
+
+
+def translate_stream_error(exc: BaseException) -> AutotraderError:
+    """A market stream connection that failed (before or during its handshake), to the taxonomy.
+
+    Only quotes are at stake, so the question is whether connecting again can help: a refused
+    connection, a timeout, a 5xx or the firewall's 403 may pass (:class:`TransientError`); 429 and
+    418 say when (:class:`RateLimited`); any other 4xx -- 451 for a restricted location, 400 or 404
+    for a path the venue does not serve -- will not, and is a plain :class:`BrokerError`.
+    """
+    if isinstance(exc, AutotraderError):
+        return exc
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
+        message = _handshake_message(exc.response.body)
+        if status in (418, 429):
+            ban = status == 418
+            kind = "IP banned" if ban else "rate limited"
+            return RateLimited(
+                f"binance market stream {kind} ({status}): {message}",
+                retry_after=retry_after_of(exc.response.headers),
+                ban=ban,
+                code=status,
+            )
+        if status in (403, 408) or status >= 500:
+            return TransientError(f"binance market stream refused (HTTP {status}): {message}", code=status)
+        if status == 451:
+            return BrokerError(f"binance refuses service from this location (HTTP 451): {message}", code=451)
+        return BrokerError(
+            f"binance market stream refused the connection (HTTP {status}): {message}", code=status
+        )
+    if isinstance(exc, InvalidURI):
+        return BrokerError(f"binance market stream: {exc}")
+    if isinstance(exc, (OSError, TimeoutError, asyncio.TimeoutError, WebSocketException)):
+        return TransientError(f"cannot connect to the binance market stream: {exc.__class__.__name__}: {exc}")
+    return translate(exc, Operation.QUERY)

@@ -118,6 +118,15 @@ class BinanceVenueControl(VenueControl):
         """Move the venue's clock (a client then gets -1021 until it resynchronises)."""
         self.venue.exchange.skew_ms = milliseconds
 
+    async def drop_market_streams(self) -> int:
+        """Cut every market data stream connection (the adapter must reconnect and re-read the book)."""
+        return self.venue.market.drop()
+
+    async def refuse_market_streams(self, status: int | None, *, retry_after: int | None = None) -> None:
+        """Answer new market stream handshakes with HTTP ``status`` (451: a restricted location;
+        None: accept again)."""
+        self.venue.market.refuse(status, retry_after=retry_after)
+
     async def ban(self, seconds: int) -> None:
         """Ban the IP now (418 with Retry-After on every request until it ends)."""
         self.venue.limits.ban(self.venue.exchange.now_ms(), seconds)
@@ -130,6 +139,7 @@ def local_config(venue: BinanceVenue, **settings: Any) -> BinanceConfig:
         api_secret=DEFAULT_API_SECRET,
         api_url=venue.rest_url,
         ws_api_url=venue.ws_api_url,
+        stream_url=venue.stream_url,
         **settings,
     )
 

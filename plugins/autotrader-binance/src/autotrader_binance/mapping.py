@@ -25,6 +25,7 @@ from autotrader.model import (
     OrderStatus,
     OrderType,
     OrderUpdate,
+    Quote,
     TimeInForce,
 )
 
@@ -41,6 +42,8 @@ __all__ = [
     "order_from_json",
     "order_status",
     "plain",
+    "quote_from_book_ticker",
+    "quote_from_book_ticker_answer",
     "report_client_order_id",
     "trade_key",
     "update_from_amend",
@@ -414,3 +417,31 @@ def balances_from_rows(
 def balances_from_account(data: Mapping[str, Any]) -> list[Balance]:
     """``GET /api/v3/account`` balances (every asset, zero ones too)."""
     return balances_from_rows(data.get("balances", []), asset="asset", free="free", locked="locked")
+
+
+# --------------------------------------------------------------------------- live quotes
+
+
+def _quote(symbol: Any, bid: Any, ask: Any, venue: str) -> Quote | None:
+    bid_price, ask_price = dec(bid), dec(ask)
+    if bid_price <= 0 or ask_price <= 0:  # an empty side: Binance writes it as zeros
+        return None
+    return Quote(symbol=str(symbol), bid=bid_price, ask=ask_price, venue=venue)
+
+
+def quote_from_book_ticker(message: Any, venue: str) -> Quote | None:
+    """A ``<symbol>@bookTicker`` payload (``{"u", "s", "b", "B", "a", "A"}``, bare from a raw stream
+    or under ``data`` from a combined one) as a :class:`Quote`; ``None`` for anything else
+    (an answer to a request, an empty side).  bookTicker has no event time: the quote's is the
+    time received."""
+    if not isinstance(message, Mapping):
+        return None
+    data = message.get("data") if "stream" in message else message
+    if not isinstance(data, Mapping) or not {"s", "b", "a"} <= data.keys():
+        return None
+    return _quote(data["s"], data["b"], data["a"], venue)
+
+
+def quote_from_book_ticker_answer(answer: Mapping[str, Any], venue: str) -> Quote | None:
+    """One item of ``GET /api/v3/ticker/bookTicker`` (``symbol``, ``bidPrice``, ``askPrice``...)."""
+    return _quote(answer["symbol"], answer["bidPrice"], answer["askPrice"], venue)

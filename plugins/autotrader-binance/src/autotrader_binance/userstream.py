@@ -25,6 +25,7 @@ from websockets.protocol import State
 
 from autotrader_binance.errors import Operation, translate
 from autotrader_binance.ratelimit import RequestBudget
+from autotrader_binance.tasks import cancel_until_done
 
 __all__ = ["UserStream"]
 
@@ -65,13 +66,7 @@ class UserStream:
         self._stopping = True
         task, self._task = self._task, None
         if task is not None:
-            # The library's recv() wraps a queue read in asyncio.wait_for, which on Python 3.11 can
-            # swallow a cancellation that races with a message: cancel until the task really ends.
-            while not task.done():
-                task.cancel()
-                await asyncio.wait([task], timeout=0.1)
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                task.result()
+            await cancel_until_done(task)
         # No unsubscribe: closing the connection ends the subscription, and the library's exit
         # path unregisters our queue first, so the events still in flight would pile up in its
         # main queue until its reader gives up.  Only the socket's keep-alive timer (a no-op for

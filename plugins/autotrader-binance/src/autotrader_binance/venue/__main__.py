@@ -3,7 +3,8 @@
 It listens on 127.0.0.1 only, prints the endpoints, the test credentials and the command that
 points ``autotrader run --broker binance`` at it, and serves until Ctrl-C (or SIGTERM).  The
 market is synthetic: each symbol's price stays where ``--price`` puts it unless ``--walk`` moves
-it (a seeded random walk, so resting orders fill over time).
+it (a seeded random walk, so resting orders fill over time); its best bid and ask stand a tick
+either side, published on the ``<symbol>@bookTicker`` streams as they move.
 """
 
 from __future__ import annotations
@@ -40,14 +41,17 @@ def instructions(venue: BinanceVenue) -> str:
             f"Binance venue on 127.0.0.1:{venue.port}",
             f"  REST API_URL : {venue.rest_url}",
             f"  WS_API_URL   : {venue.ws_api_url}",
+            f"  STREAM_URL   : {venue.stream_url}",
             f"  API key      : {DEFAULT_API_KEY}",
             f"  API secret   : {DEFAULT_API_SECRET}",
             "  symbols      : " + ", ".join(f"{s} {m.spec.price}" for s, m in venue.exchange.markets.items()),
             "",
             "Trade against it:",
             f"  export BINANCE_API_KEY={DEFAULT_API_KEY} BINANCE_API_SECRET={DEFAULT_API_SECRET}",
-            f"  export BINANCE_API_URL={venue.rest_url} BINANCE_WS_API_URL={venue.ws_api_url}",
+            f"  export BINANCE_API_URL={venue.rest_url} BINANCE_WS_API_URL={venue.ws_api_url}"
+            f" BINANCE_STREAM_URL={venue.stream_url}",
             "  autotrader run --broker binance --data prices.csv --symbol BTCUSDT",
+            "  autotrader run --broker binance --live --symbol BTCUSDT    # on its live quotes (with --walk)",
         ]
     )
 

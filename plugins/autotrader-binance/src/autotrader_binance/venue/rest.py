@@ -160,6 +160,13 @@ class RestApi:
                 params=frozenset({"symbol", "symbols"}),
             ),
             Endpoint(
+                "GET",
+                v3 + "ticker/bookTicker",
+                self.book_ticker,
+                lambda p: 2 if p.get("symbol") else 4,
+                params=frozenset({"symbol", "symbols"}),
+            ),
+            Endpoint(
                 "POST",
                 v3 + "order",
                 self.new_order,
@@ -329,29 +336,39 @@ class RestApi:
     async def time(self, call: Call) -> Any:
         return {"serverTime": call.now_ms}
 
-    async def exchange_info(self, call: Call) -> Any:
-        specs = [m.spec for m in self.exchange.markets.values()]
-        wanted: set[str] | None = None
-        if call.params.get("symbol"):
-            wanted = {call.params["symbol"]}
-        elif call.params.get("symbols"):
+    def _wanted_symbols(self, params: Mapping[str, str]) -> list[str]:
+        """``symbol=X`` or ``symbols=["X","Y"]`` (each checked: -1121), else every listed symbol."""
+        if params.get("symbol"):
+            wanted = [params["symbol"]]
+        elif params.get("symbols"):
             try:
-                wanted = set(json.loads(call.params["symbols"]))
-            except ValueError:
+                wanted = list(dict.fromkeys(json.loads(params["symbols"])))
+            except (ValueError, TypeError):
                 raise VenueError(-1100, "Illegal characters found in parameter 'symbols'.") from None
-        if wanted is not None:
-            for symbol in wanted:
-                self.exchange.spec(symbol)
-            specs = [s for s in specs if s.symbol in wanted]
+            if not all(isinstance(s, str) for s in wanted):
+                raise VenueError(-1100, "Illegal characters found in parameter 'symbols'.")
+        else:
+            return list(self.exchange.markets)
+        for symbol in wanted:
+            self.exchange.spec(symbol)
+        return wanted
+
+    async def exchange_info(self, call: Call) -> Any:
+        wanted = set(self._wanted_symbols(call.params))
+        specs = [m.spec for m in self.exchange.markets.values() if m.spec.symbol in wanted]
         return wire.exchange_info(specs, self.limits.declared(), call.now_ms)
 
     async def ticker_price(self, call: Call) -> Any:
-        symbol = call.params.get("symbol")
-        if symbol:
-            return {"symbol": symbol, "price": wire.fmt(self.exchange.spec(symbol).price)}
-        return [
-            {"symbol": m.spec.symbol, "price": wire.fmt(m.spec.price)} for m in self.exchange.markets.values()
+        prices = [
+            {"symbol": s, "price": wire.fmt(self.exchange.spec(s).price)}
+            for s in self._wanted_symbols(call.params)
         ]
+        return prices[0] if call.params.get("symbol") else prices
+
+    async def book_ticker(self, call: Call) -> Any:
+        """The best bid and ask: an object for ``symbol``, a list otherwise (all, or ``symbols``)."""
+        tops = [wire.book_ticker(self.exchange.book_ticker(s)) for s in self._wanted_symbols(call.params)]
+        return tops[0] if call.params.get("symbol") else tops
 
     # ------------------------------------------------------------------ orders
     async def new_order(self, call: Call) -> Any:

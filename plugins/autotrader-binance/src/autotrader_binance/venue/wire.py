@@ -12,11 +12,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from autotrader_binance.venue.book import BookTop
     from autotrader_binance.venue.exchange import SymbolSpec, VenueOrder, VenueTrade
 
 __all__ = [
     "account_position",
     "amend_response",
+    "book_ticker",
+    "book_ticker_event",
     "cancel_response",
     "exchange_info",
     "execution_report",
@@ -319,4 +322,27 @@ def exchange_info(
         "rateLimits": rate_limits,
         "exchangeFilters": [],
         "symbols": [symbol_json(s) for s in specs],
+    }
+
+
+def book_ticker(top: BookTop) -> dict[str, Any]:
+    """One item of ``GET /api/v3/ticker/bookTicker`` (spot publishes no update id here)."""
+    return {
+        "symbol": top.symbol,
+        "bidPrice": fmt(top.bid),
+        "bidQty": fmt(top.bid_qty),
+        "askPrice": fmt(top.ask),
+        "askQty": fmt(top.ask_qty),
+    }
+
+
+def book_ticker_event(top: BookTop) -> dict[str, Any]:
+    """The ``<symbol>@bookTicker`` stream payload (no event type, no event time: Binance sends none)."""
+    return {
+        "u": top.update_id,
+        "s": top.symbol,
+        "b": fmt(top.bid),
+        "B": fmt(top.bid_qty),
+        "a": fmt(top.ask),
+        "A": fmt(top.ask_qty),
     }

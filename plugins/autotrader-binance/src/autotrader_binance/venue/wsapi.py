@@ -26,6 +26,7 @@ from autotrader_binance.venue.auth import Credentials, check_timing, ws_payload
 from autotrader_binance.venue.exchange import Exchange, VenueError
 from autotrader_binance.venue.faults import FaultKind, FaultPlan
 from autotrader_binance.venue.limits import RateLimits, TooMany
+from autotrader_binance.venue.outbox import Outbox
 
 __all__ = ["WsApi"]
 
@@ -41,22 +42,12 @@ class _Session:
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None) -> None:
         self.ws = ws
         self.transport = transport
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.outbox = Outbox(ws)
         self.subscriptions: dict[int, str] = {}
         self.ids = itertools.count(0)
 
     def send(self, message: Mapping[str, Any]) -> None:
-        self.queue.put_nowait(json.dumps(message, separators=(",", ":")))
-
-    async def write_loop(self) -> None:
-        while True:
-            text = await self.queue.get()
-            if text is None or self.ws.closed:
-                return
-            try:
-                await self.ws.send_str(text)
-            except (ConnectionError, RuntimeError):
-                return
+        self.outbox.send(message)
 
 
 class WsApi:
@@ -86,7 +77,7 @@ class WsApi:
         await ws.prepare(request)
         session = _Session(ws, request.transport)
         self.sessions.add(session)
-        writer = asyncio.create_task(session.write_loop())
+        session.outbox.start()
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
@@ -95,10 +86,7 @@ class WsApi:
                     break
         finally:
             self.sessions.discard(session)
-            session.queue.put_nowait(None)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            await session.outbox.stop()
         return ws
 
     async def close(self) -> None:
