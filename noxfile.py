@@ -183,7 +183,9 @@ def conformance_ibkr_ib_insync(session: nox.Session) -> None:
     requirements = tomllib.loads((plugin / "pyproject.toml").read_text())["project"]["dependencies"]
     others = [r for r in requirements if re.split(r"[\s<>=!~;\[]", r, maxsplit=1)[0] != "ib_async"]
     core_wheel, plugin_wheel = _wheels(session, "ibkr")
-    session.install(*TEST_DEPS, str(core_wheel), *others, "ib_insync==0.9.86")
+    # the plugin's live-run test paper-trades on the local TWS's quotes (--broker paper --feed ibkr)
+    paper = [str(_wheels(session, "paper")[1])] if "paper" in PLUGINS else []
+    session.install(*TEST_DEPS, str(core_wheel), *others, "ib_insync==0.9.86", *paper)
     session.install("--no-deps", str(plugin_wheel))
     session.env["AUTOTRADER_IBKR_LIBRARY"] = "ib_insync"
     session.run("python", "-c", "import importlib.util as u; assert u.find_spec('ib_async') is None")

@@ -3,11 +3,7 @@ venue, whose prices a thread keeps moving; the real oandapyV20 client streams th
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -15,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from autotrader.testing.support import run_cli
 
 pytest.importorskip("autotrader_oanda")
 
@@ -57,20 +55,7 @@ def oanda_settings(server: VenueServer) -> dict[str, Any]:
 
 
 def run(config: dict[str, Any], token: str, tmp_path: Path, *args: str) -> dict[str, Any]:
-    path = tmp_path / "run.yaml"
-    path.write_text(json.dumps(config))  # JSON is YAML
-    env = {**os.environ, "OANDA_ACCESS_TOKEN": token}
-    result = subprocess.run(
-        [sys.executable, "-m", "autotrader", "run", "-c", str(path), "--json", "--no-progress", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert token not in result.stdout + result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return run_cli(config, tmp_path, *args, env={"OANDA_ACCESS_TOKEN": token}, secrets=[token])
 
 
 def test_live_run_on_the_brokers_own_quotes(moving_venue: tuple[VenueServer, str], tmp_path: Path) -> None:

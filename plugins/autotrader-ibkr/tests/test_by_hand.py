@@ -7,6 +7,8 @@ there through the ibkr broker.  Only processes this test started are stopped.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import subprocess
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autotrader_ibkr.compat import IB
+from autotrader_ibkr.compat import IB, Contract
 
 RUN_CONFIG = """\
 broker: ibkr
@@ -29,11 +31,11 @@ broker_config:
 """
 
 
-@pytest.fixture
-def tws_process() -> Iterator[int]:
-    """``python -m autotrader_ibkr.tws --port 0``: yields the port it printed."""
+@contextlib.contextmanager
+def tws_started(*args: str) -> Iterator[int]:
+    """``python -m autotrader_ibkr.tws --port 0 ARGS``: yields the port it printed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "autotrader_ibkr.tws", "--port", "0"],
+        [sys.executable, "-m", "autotrader_ibkr.tws", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -47,6 +49,12 @@ def tws_process() -> Iterator[int]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def tws_process() -> Iterator[int]:
+    with tws_started() as port:
+        yield port
 
 
 @pytest.mark.anyio
@@ -75,3 +83,24 @@ def test_autotrader_run_trades_on_the_tws_run_by_hand(tws_process: int, tmp_path
     assert int(summary["bars replayed"]) == 200
     oms = summary["status"]["oms"]
     assert oms["total_orders"] > 0 and oms["total_fills"] > 0, oms
+
+
+@pytest.mark.anyio
+async def test_the_tws_run_by_hand_walks_its_prices_with_walk(anyio_backend: str) -> None:
+    with tws_started("--walk", "0.02") as port:
+        ib = IB()
+        await ib.connectAsync("127.0.0.1", port, clientId=12, timeout=5)
+        try:
+            ticker = ib.reqMktData(Contract(conId=265598, exchange="SMART"), "", False, False)
+            bids: set[float] = set()
+            for _ in range(100):
+                await asyncio.sleep(0.02)
+                if ticker.bid == ticker.bid:  # not NaN
+                    bids.add(ticker.bid)
+                if len(bids) >= 3:
+                    break
+            assert len(bids) >= 3, bids
+            assert all(abs(bid - 100) < 0.25 for bid in bids)  # 20 ticks either side of 100.00
+            ib.cancelMktData(ticker.contract)
+        finally:
+            ib.disconnect()

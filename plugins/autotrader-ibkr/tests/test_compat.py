@@ -16,8 +16,17 @@ def test_the_library_in_use_is_the_one_asked_for() -> None:
     if wanted:
         assert wanted == compat.LIBRARY
     assert compat.LIBRARY in compat.LIBRARIES
-    for name in ("IB", "Contract", "Order", "Trade", "Fill", "Execution", "CommissionReport"):
+    for name in ("IB", "Contract", "Order", "Trade", "Fill", "Execution", "CommissionReport", "Ticker"):
         assert getattr(compat, name).__module__.split(".")[0] == compat.LIBRARY
+
+
+def test_the_market_data_request_id_is_read_where_the_library_keeps_it() -> None:
+    ib = compat.IB()
+    contract = compat.Contract(conId=265598, exchange="SMART")
+    ticker = ib.wrapper.startTicker(41, contract, "mktData")  # what IB.reqMktData does before sending
+    assert compat.market_data_req_id(ib, ticker) == 41
+    ib.wrapper.endTicker(ticker, "mktData")  # what IB.cancelMktData does
+    assert compat.market_data_req_id(ib, ticker) == 0
 
 
 def _import_compat(value: str) -> subprocess.CompletedProcess[str]:

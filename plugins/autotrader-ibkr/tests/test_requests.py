@@ -132,6 +132,7 @@ CASES: dict[In, tuple[Callable[[Any], None], rq.Request]] = {
         lambda c: c.reqMktData(10, STOCK, "", False, False, []),
         rq.MarketDataQuery(10, rq.ContractQuery(265598, "", "", "", "SMART", "", "", "", "")),
     ),
+    In.CANCEL_MKT_DATA: (lambda c: c.cancelMktData(10), rq.CancelRequest(In.CANCEL_MKT_DATA, 10)),
 }
 
 
@@ -168,6 +169,34 @@ async def test_place_order_types_and_tifs(
     assert placed.aux_price == (Decimal(repr(aux)) if aux is not None else None)
 
 
+async def test_market_data_request_options(client: Any) -> None:
+    client.reqMktData(11, STOCK, "233,236", True, False, [_lib.TagValue("x", "y")])
+    query = rq.parse_market_data(written(client))
+    assert (query.req_id, query.generic_ticks, query.snapshot, query.regulatory_snapshot) == (
+        11,
+        "233,236",
+        True,
+        False,
+    )
+
+
+async def test_market_data_request_past_combo_legs_and_a_delta_neutral_contract(client: Any) -> None:
+    legs = [
+        _lib.ComboLeg(conId=265598, ratio=1, action="BUY", exchange="SMART"),
+        _lib.ComboLeg(conId=12087792, ratio=2, action="SELL", exchange="IDEALPRO"),
+    ]
+    combo = Contract(secType="BAG", symbol="AAPL", exchange="SMART", currency="USD", comboLegs=legs)
+    combo.deltaNeutralContract = _lib.DeltaNeutralContract(conId=265598, delta=0.5, price=100.0)
+    client.reqMktData(12, combo, "100", False, True, [])
+    query = rq.parse_market_data(written(client))
+    assert (query.contract.sec_type, query.generic_ticks, query.snapshot, query.regulatory_snapshot) == (
+        "BAG",
+        "100",
+        False,
+        True,
+    )
+
+
 async def test_fractional_quantities_survive(client: Any) -> None:
     client.placeOrder(4, STOCK, Order(action="BUY", totalQuantity=20000.5, orderType="MKT"))
     assert rq.parse_place_order(written(client)).total_quantity == Decimal("20000.5")
@@ -175,8 +204,24 @@ async def test_fractional_quantities_survive(client: Any) -> None:
 
 @pytest.mark.parametrize(
     "fields",
-    [["3", "9", "265598"], ["71"], ["7", "3", "1"], ["9", "8", "1", "0"], ["x", "1"]],
-    ids=["short PLACE_ORDER", "START_API without client id", "short REQ_EXECUTIONS", "short contract", "id"],
+    [
+        ["3", "9", "265598"],
+        ["71"],
+        ["7", "3", "1"],
+        ["9", "8", "1", "0"],
+        ["x", "1"],
+        ["1", "11", "5", "265598", *[""] * 11, "0", ""],
+        ["1", "11", "5", "0", "AAPL", "BAG", *[""] * 4, "SMART", "", "USD", "", "", "3", "1", "1"],
+    ],
+    ids=[
+        "short PLACE_ORDER",
+        "START_API without client id",
+        "short REQ_EXECUTIONS",
+        "short contract",
+        "id",
+        "short REQ_MKT_DATA",
+        "REQ_MKT_DATA missing its combo legs",
+    ],
 )
 def test_malformed_requests_are_refused(fields: list[str]) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the message differs per request

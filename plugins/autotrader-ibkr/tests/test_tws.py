@@ -190,3 +190,32 @@ async def test_ib_error_codes_reach_the_client(tws: TwsServer) -> None:
     assert (filled.order.orderId, 104) in codes
     assert (filled.order.orderId, 161) in codes
     assert (999999, 10147) in codes
+
+
+async def test_market_data_snapshot_stream_and_its_errors_reach_the_client(tws: TwsServer) -> None:
+    ib = await connected(tws)
+    codes: list[tuple[int, int]] = []
+    ib.errorEvent += lambda req_id, code, text, contract: codes.append((req_id, code))
+    try:
+        [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+        contract = details.contract
+        [snapshot] = await ib.reqTickersAsync(contract)  # snapshot: ends with TICK_SNAPSHOT_END
+        assert (snapshot.bid, snapshot.bidSize, snapshot.ask, snapshot.askSize) == (99.99, 100, 100.01, 100)
+        assert [s.req_id for s in tws.sessions[5].market_data.values()] == []
+        ticker = ib.reqMktData(contract, "", False, False)
+        await asyncio.sleep(0.1)
+        assert (ticker.bid, ticker.ask, ticker.minTick, ticker.marketDataType) == (99.99, 100.01, 0.01, 1)
+        tws.set_price(265598, Decimal("100.5"))
+        tws.set_liquidity(265598, Decimal(7))
+        await asyncio.sleep(0.1)
+        assert (ticker.bid, ticker.bidSize, ticker.ask, ticker.askSize) == (100.49, 7, 100.51, 7)
+        [req_id] = tws.sessions[5].market_data
+        ib.client.reqMktData(req_id, contract, "", False, False, [])  # the same request id again
+        ib.client.cancelMktData(999999)  # a request TWS never had
+        ib.client.reqMktData(ib.client.getReqId(), Contract(conId=1, exchange="SMART"), "", False, False, [])
+        ib.cancelMktData(contract)
+        await asyncio.sleep(0.1)
+        assert tws.sessions[5].market_data == {}
+    finally:
+        ib.disconnect()
+    assert (req_id, 102) in codes and (999999, 300) in codes and any(code == 200 for _, code in codes)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -23,6 +28,7 @@ __all__ = [
     "new_id",
     "request",
     "requires_fault",
+    "run_cli",
     "status_of",
     "wait_filled",
     "wait_for",
@@ -152,3 +158,34 @@ class IdleStrategy:
 
     def on_fill(self, fill: Fill) -> None:
         return None
+
+
+def run_cli(
+    config: Mapping[str, Any],
+    directory: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    secrets: Sequence[str] = (),
+    timeout: float = 120,
+) -> dict[str, Any]:
+    """``autotrader run`` as a user runs it, in a process of its own: ``config`` written to
+    ``directory/run.yaml``, ``--json --no-progress`` and ``args`` added; its summary, parsed.
+
+    A run that fails fails the caller, with the end of its stderr; so does any of ``secrets``
+    (credentials passed in ``env``) showing in its output.
+    """
+    path = directory / "run.yaml"
+    path.write_text(json.dumps(dict(config)))  # JSON is YAML
+    result = subprocess.run(  # noqa: S603 - this interpreter running autotrader, with the test's arguments
+        [sys.executable, "-m", "autotrader", "run", "-c", str(path), "--json", "--no-progress", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for secret in secrets:
+        assert secret not in result.stdout + result.stderr, "a secret appeared in the run's output"
+    summary: dict[str, Any] = json.loads(result.stdout)
+    return summary

@@ -12,6 +12,9 @@ with exponential backoff (the libraries have none) reconnects and reconciles: op
 completed orders and executions are matched by ``orderRef`` / ``permId`` / ``execId`` and what
 was missed is emitted.  IB's own link notices: 1100 (lost) marks the venue unhealthy, 1101
 (restored, data lost) resubscribes and reconciles, 1102 (restored, data kept) clears the mark.
+
+Live quotes (:mod:`autotrader_ibkr.quotes`): a streaming REQ_MKT_DATA per symbol, requested
+again after 1101 and after a reconnect, cancelled when the last quote stream on it closes.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import anyio
 import attrs
-from autotrader.adapter import BrokerAdapter, check_backend
+from autotrader.adapter import BrokerAdapter, QuoteStream, check_backend
 from autotrader.errors import (
     AmbiguousOutcome,
     BrokerError,
@@ -69,6 +73,7 @@ from autotrader_ibkr.mapping import (
     wire_float,
 )
 from autotrader_ibkr.pacing import Pacer, backoff_delays
+from autotrader_ibkr.quotes import QuoteSubscriptions
 
 __all__ = ["ClientIdInUse", "IbkrAdapter", "create_adapter"]
 
@@ -152,6 +157,7 @@ class IbkrAdapter(BrokerAdapter):
         self._client_id_in_use = False
         self.reconnects = 0
         self.reconnect_attempts = 0
+        self._quotes = QuoteSubscriptions(self.ib, self._contracts)
         self._wire_events()
 
     # ------------------------------------------------------------------ lifecycle
@@ -164,6 +170,7 @@ class IbkrAdapter(BrokerAdapter):
             (ib.commissionReportEvent, self._on_commission),
             (ib.errorEvent, self._on_error),
             (ib.disconnectedEvent, self._on_disconnected),
+            (ib.pendingTickersEvent, self._quotes.on_tickers),
         )
         for event, callback in subscriptions:
             event += callback
@@ -222,9 +229,12 @@ class IbkrAdapter(BrokerAdapter):
                 raise ConfigError("ibkr.account", f"TWS manages {accounts}: name the account to trade")
             self._account = accounts[0]
         self._link_ok = True
+        if self.config.delayed_quotes:
+            self.ib.reqMarketDataType(3)  # delayed where there is no live subscription (per connection)
 
     async def disconnect(self) -> None:
         self._wanted = False
+        self._quotes.end(NotConnected("the ibkr adapter was disconnected"))
         if self._reconnecting is not None:
             self._reconnecting.cancel()
             self._reconnecting = None
@@ -271,6 +281,7 @@ class IbkrAdapter(BrokerAdapter):
         if self._wanted and self.ib.isConnected():
             self.reconnects += 1
             log.info("ibkr: reconnected; reconciling")
+            self._quotes.resubscribe()
             try:
                 await self.reconcile()
             except Exception:
@@ -288,6 +299,16 @@ class IbkrAdapter(BrokerAdapter):
                 await anyio.sleep(0.02)
         if not self.ib.isConnected():
             raise TransientError("TWS is not reachable (reconnecting)")
+
+    # ------------------------------------------------------------------ live quotes
+    @asynccontextmanager
+    async def _quote_feed(self, symbols: tuple[str, ...], stream: QuoteStream) -> AsyncIterator[None]:
+        """A streaming REQ_MKT_DATA per symbol (shared with other open streams), cancelled after."""
+        self._quotes.open(symbols, stream)
+        try:
+            yield
+        finally:
+            self._quotes.close(stream)
 
     # ------------------------------------------------------------------ instruments
     async def _load_instruments(self) -> None:
@@ -765,6 +786,8 @@ class IbkrAdapter(BrokerAdapter):
         if req_id == -1 or code in CONNECTIVITY_INFO:
             self._on_notice(code, text)
             return
+        if self._quotes.on_error(req_id, code, text):
+            return
         coid = self._by_order_id.get(req_id)
         if coid is None:
             return
@@ -800,6 +823,7 @@ class IbkrAdapter(BrokerAdapter):
         elif code == 1101:
             self._link_ok = True
             log.warning("ibkr: IB connectivity restored, data lost (1101): resubscribing and reconciling")
+            self._quotes.resubscribe()
             self._spawn(self._resubscribe())
         elif code == 1102:
             self._link_ok = True

@@ -22,4 +22,5 @@ CAPABILITIES = Capabilities(
     short_selling=True,
     streaming=True,
     partial_fills=True,
+    market_data=True,
 )

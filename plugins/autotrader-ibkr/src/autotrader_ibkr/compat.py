@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 __all__ = [
     "ENV_VAR",
@@ -24,7 +24,9 @@ __all__ = [
     "Execution",
     "Fill",
     "Order",
+    "Ticker",
     "Trade",
+    "market_data_req_id",
 ]
 
 ENV_VAR: Final = "AUTOTRADER_IBKR_LIBRARY"
@@ -47,7 +49,7 @@ def _choose() -> str:
 
 
 if TYPE_CHECKING:
-    from ib_async import IB, CommissionReport, Contract, Execution, Fill, Order, Trade
+    from ib_async import IB, CommissionReport, Contract, Execution, Fill, Order, Ticker, Trade
 
     LIBRARY: str = "ib_async"
 else:
@@ -59,4 +61,15 @@ else:
     Execution = _lib.Execution
     Fill = _lib.Fill
     Order = _lib.Order
+    Ticker = _lib.Ticker
     Trade = _lib.Trade
+
+
+def market_data_req_id(ib: Any, ticker: Any) -> int:
+    """The request id of ``ticker``'s streaming REQ_MKT_DATA (0: none).
+
+    ``IB.reqMktData`` returns only the ticker, but TWS names the subscription by its request id
+    in errors (354, 200, 10167...).  Both libraries keep the pairing in the same place, the
+    wrapper's ``ticker2ReqId["mktData"]``, which is what their own ``cancelMktData`` reads.
+    """
+    return int(ib.wrapper.ticker2ReqId["mktData"].get(ticker, 0))

@@ -66,7 +66,14 @@ class TwsVenueControl(VenueControl):
         await anyio.lowlevel.checkpoint()
 
     async def set_liquidity(self, symbol: str, quantity: Decimal | None) -> None:
-        self.exchange.set_liquidity(self.con_ids[symbol], quantity)
+        self.server.set_liquidity(self.con_ids[symbol], quantity)
+        await anyio.lowlevel.checkpoint()
+
+    async def without_live_data(self, symbol: str, *, delayed_enabled: bool = True) -> None:
+        """The account loses its live market-data subscription for ``symbol`` (354, or 10167
+        and delayed quotes for a client that asked for them; 10168 without ``delayed_enabled``)."""
+        self.server.without_live_data.add(self.con_ids[symbol])
+        self.server.delayed_data_enabled = delayed_enabled
 
     # ------------------------------------------------------------------ faults
     async def inject(

@@ -5,7 +5,7 @@ which order) that the server turns into wire messages for the right client.  Mat
 same simple model as the other local venues: one last price per contract, an optional liquidity
 cap that each price move replenishes, marketable orders filling at the last price, resting limits
 filling at their limit when the price crosses them, stops turning into market (or limit) orders
-when the last price reaches them.
+when the last price reaches them.  The quote it streams is one tick either side of the last price.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TypeAlias
 
 import attrs
 
+from autotrader_ibkr.tws.marketdata import QUOTED_SIZE, TopOfBook
 from autotrader_ibkr.tws.model import ACCOUNT, Execution, Position, VenueContract, VenueOrder
 from autotrader_ibkr.tws.requests import ContractQuery, PlaceOrder
 
@@ -358,6 +359,13 @@ class Exchange:
         if notices:
             notices.append(AccountChanged())
         return notices
+
+    def top_of_book(self, con_id: int) -> TopOfBook:
+        """The quote: one tick either side of the last price, showing the liquidity cap (or
+        :data:`QUOTED_SIZE`) on each side.  Orders still fill at the last price."""
+        book = self.books[con_id]
+        size = book.cap if book.cap is not None else QUOTED_SIZE
+        return TopOfBook.around(book.last, self.contracts[con_id].min_tick, size)
 
     def set_liquidity(self, con_id: int, quantity: Decimal | None) -> None:
         book = self.books[con_id]

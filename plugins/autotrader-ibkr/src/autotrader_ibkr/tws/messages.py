@@ -31,6 +31,7 @@ __all__ = [
     "execution_data",
     "execution_data_end",
     "managed_accounts",
+    "market_data_type",
     "next_valid_id",
     "open_order",
     "open_order_end",
@@ -38,6 +39,10 @@ __all__ = [
     "portfolio_value",
     "position",
     "position_end",
+    "tick_price",
+    "tick_req_params",
+    "tick_size",
+    "tick_snapshot_end",
 ]
 
 Message = list[Field]
@@ -509,3 +514,30 @@ def account_summary(req_id: int, tag: str, value: str, currency: str, account: s
 
 def account_summary_end(req_id: int) -> Message:
     return [Out.ACCOUNT_SUMMARY_END, 1, req_id]
+
+
+# ----------------------------------------------------------------------------- market data
+
+
+def tick_price(req_id: int, tick_type: int, price: Decimal, size: Decimal, attributes: int) -> Message:
+    """TICK_PRICE version 6: the price with its size, and the attribute mask (since PAST_LIMIT):
+    bit 0 canAutoExecute, bit 1 pastLimit, bit 2 preOpen.  A price of -1 with size 0 is no quote."""
+    return [Out.TICK_PRICE, 6, req_id, tick_type, price, size, attributes]
+
+
+def tick_size(req_id: int, tick_type: int, size: Decimal) -> Message:
+    return [Out.TICK_SIZE, 6, req_id, tick_type, size]
+
+
+def tick_req_params(req_id: int, min_tick: Decimal, bbo_exchange: str, snapshot_permissions: int) -> Message:
+    """TICK_REQ_PARAMS (no version field): what TWS answers first to every REQ_MKT_DATA."""
+    return [Out.TICK_REQ_PARAMS, req_id, min_tick, bbo_exchange, snapshot_permissions]
+
+
+def market_data_type(req_id: int, data_type: int) -> Message:
+    """MARKET_DATA_TYPE: 1 real-time, 2 frozen, 3 delayed, 4 delayed frozen (per subscription)."""
+    return [Out.MARKET_DATA_TYPE, 1, req_id, data_type]
+
+
+def tick_snapshot_end(req_id: int) -> Message:
+    return [Out.TICK_SNAPSHOT_END, 1, req_id]

@@ -102,7 +102,7 @@ def parse_req_ids(f: Sequence[str]) -> ReqIds:
 
 @attrs.frozen
 class CancelRequest:
-    """A cancel by request id ``msgId 1 reqId`` (account summary, account updates multi)."""
+    """A cancel by request id ``msgId version reqId`` (market data, account summary, updates multi)."""
 
     msg_id: In
     req_id: int
@@ -212,15 +212,39 @@ def parse_contract_details(f: Sequence[str]) -> ContractDetailsQuery:
 
 @attrs.frozen
 class MarketDataQuery:
-    """REQ_MKT_DATA ``1 11 reqId <contract:12> ...`` (this TWS has no market data: error 354)."""
+    """REQ_MKT_DATA ``1 11 reqId <contract:12> [legs] deltaNeutral [dnc:3] genericTicks snapshot
+    regulatorySnapshot mktDataOptions``.
+
+    A BAG contract carries its leg count and four fields per leg after the contract, and a
+    delta-neutral flag of 1 is followed by that contract's conId, delta and price; neither is
+    traded here, but both are read past so the fields after them are the right ones.
+    """
 
     req_id: int
     contract: ContractQuery
+    generic_ticks: str = ""
+    snapshot: bool = False
+    regulatory_snapshot: bool = False
 
 
 def parse_market_data(f: Sequence[str]) -> MarketDataQuery:
-    _need(f, 15, "REQ_MKT_DATA")
-    return MarketDataQuery(int(f[2]), _contract_query(f[3:15]))
+    _need(f, 16, "REQ_MKT_DATA")
+    contract = _contract_query(f[3:15])
+    at = 15
+    if contract.sec_type == "BAG":
+        at += 1 + 4 * int(f[at] or 0)
+        _need(f, at + 1, "REQ_MKT_DATA combo legs")
+    if f[at] == "1":
+        at += 3
+    at += 1
+    _need(f, at + 4, "REQ_MKT_DATA")
+    return MarketDataQuery(
+        req_id=int(f[2]),
+        contract=contract,
+        generic_ticks=f[at],
+        snapshot=f[at + 1] == "1",
+        regulatory_snapshot=f[at + 2] == "1",
+    )
 
 
 @attrs.frozen
@@ -380,6 +404,7 @@ PARSERS: Final[Mapping[In, Callable[[Sequence[str]], Request]]] = {
     In.CANCEL_ORDER: parse_cancel_order,
     In.REQ_MARKET_DATA_TYPE: parse_market_data_type,
     In.REQ_MKT_DATA: parse_market_data,
+    In.CANCEL_MKT_DATA: parse_cancel_request,
 }
 """Every request this TWS answers, by message id (one parser each)."""
 

@@ -4,8 +4,10 @@ One :class:`Session` per client connection: the handshake (``API\\0``, version r
 ``[176, time]``), START_API (then NEXT_VALID_ID, MANAGED_ACCTS and the farm-status notices TWS
 sends), and a request loop that answers each request with the messages and end markers the
 clients wait for.  What the :class:`~autotrader_ibkr.tws.exchange.Exchange` reports is routed
-to the owning client's session, through the fault switches.  Writes go through a per-session
-queue drained by one writer task, so notices can be routed from synchronous code in order.
+to the owning client's session, through the fault switches.  Market data streams to each
+session's subscriptions (:mod:`~autotrader_ibkr.tws.marketdata`) whenever a price or a size
+moves.  Writes go through a per-session queue drained by one writer task, so notices can be
+routed from synchronous code in order.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from autotrader_ibkr.tws.exchange import (
     OrderError,
 )
 from autotrader_ibkr.tws.faults import TwsFaults
+from autotrader_ibkr.tws.marketdata import DataType, Subscription
 from autotrader_ibkr.tws.model import ACCOUNT, Execution, VenueOrder
 from autotrader_ibkr.tws.wire import (
     API_SIGN,
@@ -70,6 +73,9 @@ class Session:
         self.multi_req_ids: set[int] = set()
         self.pending: list[Tagged] = []
         """Order messages kept while IB connectivity is lost (flushed on 1102, dropped on 1101)."""
+        self.market_data: dict[int, Subscription] = {}
+        """Streaming REQ_MKT_DATA subscriptions by request id."""
+        self.market_data_type = DataType.REALTIME
         self._send: MemoryObjectSendStream[bytes]
         self._receive: MemoryObjectReceiveStream[bytes]
         self._send, self._receive = anyio.create_memory_object_stream[bytes](math.inf)
@@ -84,6 +90,11 @@ class Session:
     def write_all(self, messages: Sequence[m.Message]) -> None:
         for message in messages:
             self.write(message)
+
+    def write_together(self, messages: Sequence[m.Message]) -> None:
+        """Several messages in one socket write: a quote's bid and ask ticks arrive in one read."""
+        if not self.closed and messages:
+            self._send.send_nowait(b"".join(encode_message(message) for message in messages))
 
     def close(self, *, flush: bool = False) -> None:
         """Drop the connection: at once, or (``flush``) after what is queued has been written."""
@@ -175,6 +186,11 @@ class TwsServer:
         self._task_group: anyio.abc.TaskGroup | None = None
         self.requests: list[list[str]] = []
         """Every request received, in order (for tests of what the client sent)."""
+        self.without_live_data: set[int] = set()
+        """conIds the account has no live market-data subscription for: REQ_MKT_DATA is refused
+        with 354, or answered with delayed data (10167) for a client that asked for it."""
+        self.delayed_data_enabled = True
+        """Whether delayed data is offered where live is not (else 10168)."""
 
     # ------------------------------------------------------------------ lifecycle
     async def serve(
@@ -222,8 +238,10 @@ class TwsServer:
                 s.write(m.next_valid_id(self.exchange.next_order_id(client_id)))
             case rq.NoArguments(msg_id=msg_id):
                 self._no_arguments(s, msg_id)
-            case rq.AutoOpenOrders() | rq.MarketDataType():
-                pass  # nothing to answer: manual TWS orders and market data do not exist here
+            case rq.AutoOpenOrders():
+                pass  # nothing to answer: manual TWS orders do not exist here
+            case rq.MarketDataType(data_type=data_type):
+                s.market_data_type = DataType(data_type)
             case rq.CompletedOrdersQuery():
                 self._req_completed_orders(s)
             case rq.AccountUpdates():
@@ -232,6 +250,8 @@ class TwsServer:
                 self._req_account_updates_multi(s, request)
             case rq.CancelRequest(msg_id=In.CANCEL_ACCOUNT_UPDATES_MULTI, req_id=req_id):
                 s.multi_req_ids.discard(req_id)
+            case rq.CancelRequest(msg_id=In.CANCEL_MKT_DATA, req_id=req_id):
+                self._cancel_mkt_data(s, req_id)
             case rq.CancelRequest():
                 pass  # an account summary is a snapshot here: nothing keeps streaming
             case rq.AccountSummaryQuery():
@@ -244,8 +264,8 @@ class TwsServer:
                 self._place_order(s, request)
             case rq.CancelOrder(order_id=order_id):
                 self.route(self.exchange.cancel(client_id, order_id))
-            case rq.MarketDataQuery(req_id=req_id):
-                s.write(m.error(req_id, 354, "Requested market data is not subscribed."))
+            case rq.MarketDataQuery():
+                self._req_mkt_data(s, request)
 
     def _no_arguments(self, s: Session, msg_id: In) -> None:
         if msg_id is In.REQ_CURRENT_TIME:
@@ -351,6 +371,54 @@ class TwsServer:
             return
         session.write_all([m.contract_details(query.req_id, c) for c in found])
         session.write(m.contract_details_end(query.req_id))
+
+    def _req_mkt_data(self, session: Session, query: rq.MarketDataQuery) -> None:
+        """TICK_REQ_PARAMS, MARKET_DATA_TYPE, then both sides of the book; a snapshot ends there."""
+        req_id = query.req_id
+        if req_id in session.market_data:
+            session.write(m.error(req_id, 102, "Duplicate ticker ID."))
+            return
+        found = self.exchange.resolve(query.contract)
+        if len(found) != 1:
+            session.write(m.error(req_id, 200, "No security definition has been found for the request"))
+            return
+        contract = found[0]
+        delayed = contract.con_id in self.without_live_data
+        if delayed:
+            if not session.market_data_type.wants_delayed:
+                session.write(m.error(req_id, 354, "Requested market data is not subscribed."))
+                return
+            if not self.delayed_data_enabled:
+                text = "Requested market data is not subscribed. Delayed market data is not enabled."
+                session.write(m.error(req_id, 10168, text))
+                return
+            text = "Requested market data is not subscribed. Displaying delayed market data."
+            session.write(m.error(req_id, 10167, text))
+        subscription = Subscription(req_id, contract.con_id, delayed=delayed)
+        session.write(m.tick_req_params(req_id, contract.min_tick, "", 3))
+        session.write(m.market_data_type(req_id, DataType.DELAYED if delayed else DataType.REALTIME))
+        book = self.exchange.top_of_book(contract.con_id)
+        if query.snapshot or query.regulatory_snapshot:
+            session.write_together([*subscription.ticks(book), m.tick_snapshot_end(req_id)])
+            return
+        session.market_data[req_id] = subscription
+        if self.connectivity == "ok":
+            session.write_together(subscription.ticks(book))
+
+    def _cancel_mkt_data(self, session: Session, req_id: int) -> None:
+        if session.market_data.pop(req_id, None) is None:
+            session.write(m.error(req_id, 300, f"Can't find EId with tickerId:{req_id}"))
+
+    def push_quotes(self, con_id: int | None = None) -> None:
+        """Send each subscriber of ``con_id`` (None: of every contract) the sides that moved."""
+        if self.connectivity != "ok":
+            return  # TWS has no data from IB; what moved meanwhile goes out on 1102
+        for session in list(self.sessions.values()):
+            for subscription in list(session.market_data.values()):
+                wanted = con_id is None or subscription.con_id == con_id
+                if wanted and subscription.con_id in self.exchange.contracts:
+                    book = self.exchange.top_of_book(subscription.con_id)
+                    session.write_together(subscription.ticks(book))
 
     def _place_order(self, session: Session, request: rq.PlaceOrder) -> None:
         client_id = session.client_id or 0
@@ -499,6 +567,12 @@ class TwsServer:
     # ------------------------------------------------------------------ control
     def set_price(self, con_id: int, price: Decimal) -> None:
         self.route(self.exchange.set_price(con_id, price))
+        self.push_quotes(con_id)
+
+    def set_liquidity(self, con_id: int, quantity: Decimal | None) -> None:
+        """Cap what each price move can fill; the quoted sizes show the cap."""
+        self.exchange.set_liquidity(con_id, quantity)
+        self.push_quotes(con_id)
 
     def drop_connections(self, outage: float | None = None) -> None:
         """Close every client socket now; refuse new ones for ``outage`` seconds."""
@@ -517,11 +591,14 @@ class TwsServer:
         self.notify(1100, "Connectivity between IB and Trader Workstation has been lost.")
 
     def connectivity_restored(self, *, data_lost: bool) -> None:
-        """1101 (data lost: the held messages are gone) or 1102 (data maintained: they arrive now)."""
+        """1101 (data lost: the held messages and the market-data subscriptions are gone, the
+        clients must request again) or 1102 (data maintained: the held messages arrive now, and
+        the quotes that moved meanwhile)."""
         self.connectivity = "ok"
         for session in list(self.sessions.values()):
             if data_lost:
                 session.pending.clear()
+                session.market_data.clear()
                 session.write(
                     m.error(
                         -1,
@@ -539,6 +616,8 @@ class TwsServer:
                 )
                 session.write_all([message for message, _ in session.pending])
                 session.pending.clear()
+        if not data_lost:
+            self.push_quotes()
 
 
 @asynccontextmanager
