@@ -25,7 +25,7 @@ PLUGINS = {
 CONFORMANCE = [name for name in ("paper", "binance", "oanda", "ibkr") if name in PLUGINS]
 DIST = ROOT / "build" / "dist"
 TEST_DEPS = ["pytest>=8.2", "pytest-timeout>=2.3", "hypothesis>=6.100", "trio>=0.25", "anyio>=4.4"]
-CORE_EXTRAS = f"{CORE}[postgres]"
+CORE_EXTRAS = f"{CORE}[postgres,parquet]"
 
 nox.options.sessions = [
     "lint",

@@ -454,10 +454,10 @@ class ParquetReplay(MarketDataSource):
     ) -> None:
         super().__init__(signal_model=signal_model, interval=interval, limit=limit)
         try:
-            import pyarrow.parquet as pq  # type: ignore[import-not-found, unused-ignore]
+            import pyarrow.parquet as pq  # type: ignore[import-not-found, import-untyped, unused-ignore]
         except ImportError:
             raise ImportError(
-                "ParquetReplay needs pyarrow, which is not installed: pip install pyarrow "
+                "ParquetReplay needs pyarrow, which is not installed: pip install 'autotrader[parquet]' "
                 "(or replay the data as CSV with CsvReplay)"
             ) from None
         self.path = Path(path)
