@@ -122,7 +122,7 @@ async def test_resume_after_send_before_ack_reconciles_without_resending(tmp_pat
     await first.connect()
     request = market(first, "2")
     first.oms.track(request)
-    venue._listeners.clear()  # the first process is dead: nobody hears the venue
+    venue._listeners = ()  # the first process is dead: nobody hears the venue
     await venue.submit_order(request)  # reached the venue and filled; we died before hearing back
 
     second = make_engine(tmp_path / "j.sqlite", venue)
@@ -152,7 +152,7 @@ async def test_restart_does_not_double_count_a_repeated_fill(tmp_path: Path) -> 
         first.oms.new_client_order_id(), "BTCUSDT", OrderSide.BUY, OrderType.LIMIT, D(2), price=D(99)
     )
     await first.submit(request)
-    venue._listeners.clear()
+    venue._listeners = ()
     fill = venue.fill(request.client_order_id, D(1), D(99))
 
     second = make_engine(tmp_path / "j.sqlite", venue)

@@ -24,7 +24,6 @@ from autotrader.adapter import BrokerAdapter, check_backend
 from autotrader.errors import AutotraderError, ConfigError, InvalidOrder, RiskRejected
 from autotrader.journal import Journal, JournalPlugin, open_journal
 from autotrader.model import (
-    ZERO,
     Balance,
     ClientOrderIdFactory,
     Fill,
@@ -38,7 +37,7 @@ from autotrader.model import (
     decimal_from_user,
 )
 from autotrader.oms import OrderManager
-from autotrader.plugins import live_hook, make_plugin_manager
+from autotrader.plugins import DirectHook, live_hook, make_plugin_manager
 from autotrader.recovery import RecoveryReport, reconcile_with_venue, restore_from_journal
 from autotrader.resiliency import ResiliencyManager
 from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState
@@ -173,6 +172,7 @@ class ExecutionEngine:
         )
         self.oms.on_fill(self._on_fill)
         self._hook_decision = live_hook(self.hook, "autotrader_decision")
+        self._pretrade_hook = DirectHook(self.hook.autotrader_pretrade_check)
         self.trading_state = TradingState.ACTIVE
         self.connected = False
         self.running = False
@@ -352,19 +352,17 @@ class ExecutionEngine:
         return order_type, tif
 
     def risk_context(self, request: OrderRequest) -> RiskContext:
-        pending = ZERO
-        for order in self.oms.get_active_orders(request.symbol):
-            remaining = order.remaining_quantity
-            pending += remaining if order.side is OrderSide.BUY else -remaining
+        symbol = request.symbol
+        oms = self.oms
         return RiskContext(
             trading_state=self.trading_state,
             strategy_status=str(getattr(self.strategy, "status", "ACTIVE")),
             circuit_state=self.resiliency.circuit.state.value,
-            open_orders=self.oms.open_order_count,
-            position=self.oms.positions.quantity(request.symbol),
-            pending=pending,
-            last_price=self.last_prices.get(request.symbol),
-            instrument=self.instruments.get(request.symbol),
+            open_orders=oms.open_order_count,
+            position=oms.positions.quantity(symbol),
+            pending=oms.pending_quantity(symbol),
+            last_price=self.last_prices.get(symbol),
+            instrument=self.instruments.get(symbol),
             balances=self.balances,
             limits=self.config.risk,
         )
@@ -374,7 +372,7 @@ class ExecutionEngine:
         instrument = self.instruments.get(request.symbol)
         if instrument is not None:
             instrument.validate(request, reference_price=self.last_prices.get(request.symbol))
-        results = self.hook.autotrader_pretrade_check(request=request, context=self.risk_context(request))
+        results = self._pretrade_hook(request=request, context=self.risk_context(request))
         violations = [v for result in results if result for v in result]
         if violations:
             raise RiskRejected(violations)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import enum
 import itertools
 import math
+import operator
 import secrets
 import string
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 import cattrs
@@ -41,6 +42,7 @@ __all__ = [
     "TimeInForce",
     "converter",
     "decimal_from_user",
+    "evolve",
     "to_decimal",
 ]
 
@@ -77,11 +79,15 @@ class OrderType(enum.Enum):
 
     @property
     def needs_price(self) -> bool:
-        return self in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        return self in _NEEDS_PRICE
 
     @property
     def needs_stop_price(self) -> bool:
-        return self in (OrderType.STOP, OrderType.STOP_LIMIT)
+        return self in _NEEDS_STOP_PRICE
+
+
+_NEEDS_PRICE: Final = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
+_NEEDS_STOP_PRICE: Final = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
 
 
 class TimeInForce(enum.Enum):
@@ -455,20 +461,24 @@ class Position:
 
     def apply(self, side: OrderSide, quantity: Decimal, price: Decimal) -> Position:
         """The position after a fill: average price on increase, realized P&L on reduce/flip."""
+        # Built directly rather than by attrs.evolve: this runs twice per fill on the order path
+        # (the OMS's book and the paper venue's account), and evolve's field introspection
+        # cost more than the arithmetic.
         signed = quantity if side is OrderSide.BUY else -quantity
         old = self.quantity
         new = old + signed
+        cls, symbol = type(self), self.symbol
         if old == 0 or (old > 0) == (signed > 0):
             avg = (self.average_price * abs(old) + price * quantity) / abs(new)
-            return attrs.evolve(self, quantity=new, average_price=avg)
+            return cls(symbol, new, avg, self.realized_pnl)
         closed = min(abs(old), quantity)
         direction = 1 if old > 0 else -1
         realized = self.realized_pnl + (price - self.average_price) * closed * direction
         if new == 0:
-            return attrs.evolve(self, quantity=ZERO, average_price=ZERO, realized_pnl=realized)
+            return cls(symbol, ZERO, ZERO, realized)
         if (new > 0) == (old > 0):
-            return attrs.evolve(self, quantity=new, realized_pnl=realized)
-        return attrs.evolve(self, quantity=new, average_price=price, realized_pnl=realized)
+            return cls(symbol, new, self.average_price, realized)
+        return cls(symbol, new, price, realized)
 
 
 @attrs.frozen
@@ -513,6 +523,46 @@ class ClientOrderIdFactory:
 
     def __call__(self) -> str:
         return self._stem + _base36(next(self._counter))
+
+
+# --------------------------------------------------------------------------- copies
+
+_T = TypeVar("_T")
+_Copier = tuple[Callable[[Any], tuple[Any, ...]], dict[str, int]]
+_COPIERS: dict[type[Any], _Copier | None] = {}
+
+
+def _copier(cls: type[Any]) -> _Copier | None:
+    fields = attrs.fields(cls)
+    if any(not f.init or f.kw_only or f.alias != f.name for f in fields):
+        return None  # attrs.evolve knows how to build these; they are not on the order path
+    names = [f.name for f in fields]
+    return operator.attrgetter(*names), {name: i for i, name in enumerate(names)}
+
+
+def evolve(instance: _T, **changes: Any) -> _T:
+    """:func:`attrs.evolve`: a copy of ``instance`` with ``changes``, through the class's ``__init__``.
+
+    Same result and same validation, but the field list is looked up once per class and the
+    values are read in one ``attrgetter`` call and passed by position.  The OMS makes a new
+    snapshot of an order on every event, and there ``attrs.evolve``'s per-call introspection
+    measured 47k instructions against 26k for this (callgrind, an order of 17 fields).
+    """
+    cls = type(instance)
+    try:
+        copier = _COPIERS[cls]
+    except KeyError:
+        copier = _COPIERS[cls] = _copier(cls)
+    if copier is None:
+        return attrs.evolve(instance, **changes)  # type: ignore[misc]
+    read, index = copier
+    values = list(read(instance))
+    for name, value in changes.items():
+        try:
+            values[index[name]] = value
+        except KeyError:
+            raise TypeError(f"{cls.__name__} has no field {name!r}") from None
+    return cls(*values)
 
 
 # --------------------------------------------------------------------------- cattrs converter

@@ -35,9 +35,11 @@ from autotrader.model import (
     ModifyRequest,
     Order,
     OrderRequest,
+    OrderSide,
     OrderStatus,
     OrderUpdate,
     Position,
+    evolve,
 )
 from autotrader.plugins import live_hook
 from autotrader.positions import PositionBook
@@ -47,16 +49,34 @@ __all__ = ["OrderManager"]
 
 log = logging.getLogger(__name__)
 
+_TERMS = frozenset({"quantity", "price", "stop_price"})
 _TIMEOUT_CANCELLABLE = frozenset({OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+
+
+def _open_exposure(order: Order) -> Decimal:
+    """What ``order`` adds to its symbol's pending quantity: its signed remainder while open."""
+    if order.status.is_terminal:
+        return ZERO
+    remaining = order.quantity - order.filled_quantity
+    return remaining if order.side is OrderSide.BUY else -remaining
+
+
+def _still_pending(tracked: _Tracked) -> _Tracked:
+    order = tracked.order
+    if order.status is not OrderStatus.PENDING:
+        raise InvalidOrder("client_order_id", f"{order.client_order_id} is {order.status.value}, not PENDING")
+    return tracked
 
 
 class _Tracked:
     """The OMS's mutable slot for one order: the current immutable snapshot plus bookkeeping."""
 
-    __slots__ = ("fill_keys", "order", "sent_at")
+    __slots__ = ("fill_keys", "order", "request", "sent_at")
 
-    def __init__(self, order: Order) -> None:
+    def __init__(self, order: Order, request: OrderRequest | None = None) -> None:
         self.order = order
+        self.request = request
+        """The request the order was tracked from, while its terms are unchanged (sent as is)."""
         self.fill_keys: set[tuple[str, str]] = set()
         self.sent_at: float | None = None
 
@@ -115,6 +135,9 @@ class OrderManager:
         self.anomalies: collections.deque[tuple[str, str]] = collections.deque(maxlen=1_000)
         self._fills_behind: dict[str, Decimal] = {}
         """Orders whose venue-reported filled quantity is ahead of the fills we hold."""
+        self._pending: dict[str, Decimal] = {}
+        """Signed remaining quantity of the open orders per symbol, kept up to date as orders
+        change, so a pre-trade check does not scan every open order."""
         if listen:
             adapter.add_listener(self.on_event)
 
@@ -149,6 +172,10 @@ class OrderManager:
 
     def get_positions(self) -> dict[str, Position]:
         return dict(self.positions.all())
+
+    def pending_quantity(self, symbol: str) -> Decimal:
+        """Signed remaining quantity of the open orders in ``symbol`` (buys positive)."""
+        return self._pending.get(symbol, ZERO)
 
     @property
     def open_order_count(self) -> int:
@@ -251,13 +278,17 @@ class OrderManager:
     # ------------------------------------------------------------------ order entry
     def track(self, request: OrderRequest) -> Order:
         """Register a new order as PENDING (before anything is sent)."""
+        return self._track(request).order
+
+    def _track(self, request: OrderRequest) -> _Tracked:
         coid = request.client_order_id
         if coid in self._active or coid in self._completed:
             raise InvalidOrder("client_order_id", f"{coid!r} is already used")
-        tracked = _Tracked(Order.from_request(request, now=self._clock()))
+        tracked = _Tracked(Order.from_request(request, now=self._clock()), request)
         self._active[coid] = tracked
+        self._move_pending(request.symbol, _open_exposure(tracked.order))
         self._notify(tracked.order, None)
-        return tracked.order
+        return tracked
 
     async def submit_order(self, request: OrderRequest) -> Order:
         """Track, send (through the resiliency layer) and return the order as it stands.
@@ -265,17 +296,11 @@ class OrderManager:
         A venue reject or a give-up leaves the order REJECTED with the reason; an outcome that
         could not be established leaves it UNKNOWN, to be reconciled -- never resent blindly.
         """
-        self.track(request)
-        return await self.send(request.client_order_id)
+        return await self._dispatch(_still_pending(self._track(request)))
 
     async def send(self, client_order_id: str) -> Order:
         """Send a tracked PENDING order."""
-        tracked = self._require(client_order_id)
-        if tracked.order.status is not OrderStatus.PENDING:
-            raise InvalidOrder(
-                "client_order_id", f"{client_order_id} is {tracked.order.status.value}, not PENDING"
-            )
-        return await self._dispatch(tracked)
+        return await self._dispatch(_still_pending(self._require(client_order_id)))
 
     async def resend_absent(self, client_order_id: str) -> Order:
         """Send an order the venue has twice confirmed it never received (recovery only)."""
@@ -286,7 +311,7 @@ class OrderManager:
 
     async def _dispatch(self, tracked: _Tracked) -> Order:
         client_order_id = tracked.order.client_order_id
-        request = tracked.order.to_request()
+        request = tracked.request or tracked.order.to_request()
         if tracked.order.status is not OrderStatus.SUBMITTED:
             self._replace(tracked, {"status": OrderStatus.SUBMITTED})
         tracked.sent_at = self._monotonic()
@@ -546,8 +571,16 @@ class OrderManager:
     def _evolve(self, tracked: _Tracked, changes: dict[str, Any]) -> tuple[Order, Order]:
         previous = tracked.order
         changes["updated_at"] = self._clock()
-        tracked.order = attrs.evolve(previous, **changes)
-        return previous, tracked.order
+        tracked.order = order = evolve(previous, **changes)
+        if "filled_quantity" in changes or "quantity" in changes or order.status.is_terminal:
+            self._move_pending(order.symbol, _open_exposure(order) - _open_exposure(previous))
+        if tracked.request is not None and not _TERMS.isdisjoint(changes):
+            tracked.request = None  # modified: the next send rebuilds the request from the order
+        return previous, order
+
+    def _move_pending(self, symbol: str, delta: Decimal) -> None:
+        if delta:
+            self._pending[symbol] = self._pending.get(symbol, ZERO) + delta
 
     def _announce(self, tracked: _Tracked, previous: Order) -> Order:
         order = tracked.order
@@ -631,6 +664,9 @@ class OrderManager:
                 tracked.order = attrs.evolve(
                     order, filled_quantity=have, average_fill_price=average, commission=commission
                 )
+        self._pending.clear()
+        for tracked in self._active.values():
+            self._move_pending(tracked.order.symbol, _open_exposure(tracked.order))
 
     def adopt(self, order: Order) -> Order:
         """Take over an order the venue has and the OMS did not know (found by reconciliation)."""
@@ -638,5 +674,6 @@ class OrderManager:
             raise InvalidOrder("client_order_id", f"{order.client_order_id!r} is already tracked")
         tracked = _Tracked(order)
         (self._completed if order.status.is_terminal else self._active)[order.client_order_id] = tracked
+        self._move_pending(order.symbol, _open_exposure(order))
         self._notify(order, None)
         return order

@@ -97,7 +97,8 @@ class PaperVenue:
         self._ledger: list[WorkingOrder] = []
         self._books: dict[str, dict[str, WorkingOrder]] = {}
         """Resting orders per symbol, in time priority (dicts keep insertion order)."""
-        self._trades: list[LedgerTrade] = []
+        self._trades: list[Fill] = []
+        """Every fill the venue made, in order: the ledger's trades (built when the suite asks)."""
         self._fills: dict[str, list[Fill]] = {}
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
@@ -261,7 +262,19 @@ class PaperVenue:
         return [r.ledger_entry() for r in self._ledger]
 
     def ledger_trades(self) -> list[LedgerTrade]:
-        return list(self._trades)
+        return [
+            LedgerTrade(
+                f.trade_id,
+                f.client_order_id,
+                f.symbol,
+                f.side,
+                f.quantity,
+                f.price,
+                f.commission,
+                f.commission_asset,
+            )
+            for f in self._trades
+        ]
 
     # ------------------------------------------------------------------ checks
     def _refusal(self, record: WorkingOrder) -> str | None:
@@ -368,9 +381,6 @@ class PaperVenue:
         asset = record.settlement_asset
         self.account.settle(request.symbol, asset, request.side, quantity, price, commission)
         trade_id = f"{self.session_id}-T{next(self._trade_ids)}"
-        self._trades.append(
-            LedgerTrade(trade_id, coid, request.symbol, request.side, quantity, price, commission, asset)
-        )
         fill = Fill(
             venue=VENUE,
             trade_id=trade_id,
@@ -385,6 +395,7 @@ class PaperVenue:
             venue_order_id=record.venue_order_id,
             timestamp=self._now,
         )
+        self._trades.append(fill)
         fills = self._fills.get(coid)
         if fills is None:
             self._fills[coid] = [fill]
