@@ -115,6 +115,10 @@ _ORDER_TYPE_ALIASES: Mapping[str, tuple[OrderType | None, TimeInForce | None]] =
 }
 
 
+_TIME_IN_FORCE: Mapping[str, TimeInForce] = {tif.value: tif for tif in TimeInForce}
+"""By value: a dict lookup, where ``TimeInForce(value)`` runs Enum's lookup machinery per order."""
+
+
 class ExecutionEngine:
     """Turns strategy decisions into orders and keeps the strategy informed of fills."""
 
@@ -305,9 +309,9 @@ class ExecutionEngine:
                         "size", f"{quantity} rounds to 0 at the lot size {instrument.lot_size}"
                     )
                 quantity = rounded
-        order_type, tif = self._order_type(meta)
-        price = meta.get("limit_price", meta.get("price"))
-        stop = meta.get("stop_price")
+        order_type, tif = self._order_type(meta) if meta else (None, None)
+        price = meta.get("limit_price", meta.get("price")) if meta else None
+        stop = meta.get("stop_price") if meta else None
         if order_type is None:
             if price is not None and stop is not None:
                 order_type = OrderType.STOP_LIMIT
@@ -324,10 +328,10 @@ class ExecutionEngine:
             order_type=order_type,
             quantity=quantity,
             price=decimal_from_user(price, "limit_price")
-            if order_type.needs_price and price is not None
+            if price is not None and order_type.needs_price
             else None,
             stop_price=decimal_from_user(stop, "stop_price")
-            if order_type.needs_stop_price and stop is not None
+            if stop is not None and order_type.needs_stop_price
             else None,
             time_in_force=tif or TimeInForce.GTC,
             reduce_only=reduce_only,
@@ -346,8 +350,8 @@ class ExecutionEngine:
         raw_tif = meta.get("time_in_force")
         if raw_tif is not None:
             try:
-                tif = TimeInForce(str(getattr(raw_tif, "value", raw_tif)).upper())
-            except ValueError:
+                tif = _TIME_IN_FORCE[str(getattr(raw_tif, "value", raw_tif)).upper()]
+            except KeyError:
                 raise InvalidOrder("time_in_force", f"unknown time in force {raw_tif!r}") from None
         return order_type, tif
 
@@ -373,9 +377,8 @@ class ExecutionEngine:
         if instrument is not None:
             instrument.validate(request, reference_price=self.last_prices.get(request.symbol))
         results = self._pretrade_hook(request=request, context=self.risk_context(request))
-        violations = [v for result in results if result for v in result]
-        if violations:
-            raise RiskRejected(violations)
+        if any(results):
+            raise RiskRejected([v for result in results if result for v in result])
 
     async def submit(self, request: OrderRequest, *, check: bool = True) -> Order:
         """Check and send one order request (the path every engine order takes)."""
@@ -393,7 +396,8 @@ class ExecutionEngine:
             if self._hook_decision is not None:
                 self._hook_decision(decision=decision, order=None)
             return None
-        order = await self.submit(request)
+        self.pretrade_check(request)  # what submit() does, without its coroutine frame
+        order = await self.oms.submit_order(request)
         if self._hook_decision is not None:
             self._hook_decision(decision=decision, order=order)
         for callback in self._decision_subscribers:

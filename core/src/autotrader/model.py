@@ -124,7 +124,7 @@ class OrderStatus(enum.Enum):
 
     @property
     def is_open(self) -> bool:
-        return not self.is_terminal
+        return self not in _TERMINAL
 
 
 _TERMINAL: Final = frozenset(
@@ -147,6 +147,8 @@ def to_decimal(value: object, field: str = "value") -> Decimal:
     Floats are refused: a float literal has already lost the number the user meant.  Use
     :func:`decimal_from_user` at the one boundary where humans type float literals.
     """
+    if type(value) is Decimal and value.is_finite():  # the common case, first
+        return value
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, bool):
@@ -172,6 +174,8 @@ def decimal_from_user(value: object, field: str = "value") -> Decimal:
 
     Used where the seed API takes numbers typed by people (decision sizes, adapter settings).
     """
+    if type(value) is Decimal and value.is_finite():
+        return value
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise InvalidOrder(field, f"{value!r} is not a finite number")
@@ -247,29 +251,24 @@ class Instrument:
             raise InvalidOrder("quantity", f"{qty} is not a multiple of the lot size {self.lot_size}")
         if qty < self.min_quantity:
             raise InvalidOrder("quantity", f"{qty} is below the minimum {self.min_quantity}")
-        if self.max_quantity is not None and qty > self.max_quantity:
-            raise InvalidOrder("quantity", f"{qty} is above the maximum {self.max_quantity}")
-        for name in ("price", "stop_price"):
-            value: Decimal | None = getattr(request, name)
-            if value is None:
-                continue
-            if not _on_step(value, self.tick_size, name):
-                raise InvalidOrder(name, f"{value} is not a multiple of the tick size {self.tick_size}")
-            if value < self.min_price:
-                raise InvalidOrder(name, f"{value} is below the minimum price {self.min_price}")
-            if self.max_price is not None and value > self.max_price:
-                raise InvalidOrder(name, f"{value} is above the maximum price {self.max_price}")
+        if request.price is not None:
+            self._validate_price("price", request.price)
+        if request.stop_price is not None:
+            self._validate_price("stop_price", request.stop_price)
         price = request.price or request.stop_price or reference_price
         if self.min_notional > 0 and price is not None and qty * price < self.min_notional:
             raise InvalidOrder("notional", f"{qty * price} is below the minimum notional {self.min_notional}")
 
+    def _validate_price(self, name: str, value: Decimal) -> None:
+        if not _on_step(value, self.tick_size, name):
+            raise InvalidOrder(name, f"{value} is not a multiple of the tick size {self.tick_size}")
+        if value < self.min_price:
+            raise InvalidOrder(name, f"{value} is below the minimum price {self.min_price}")
+        if self.max_price is not None and value > self.max_price:
+            raise InvalidOrder(name, f"{value} is above the maximum price {self.max_price}")
+
 
 # --------------------------------------------------------------------------- orders
-
-
-def _positive_quantity(instance: Any, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
-    if value <= 0:
-        raise InvalidOrder(attribute.name, f"must be positive, got {value}")
 
 
 def _positive_or_none(
@@ -287,27 +286,31 @@ class OrderRequest:
     symbol: str
     side: OrderSide
     order_type: OrderType
-    quantity: Decimal = attrs.field(converter=to_decimal, validator=_positive_quantity)
-    price: Decimal | None = attrs.field(default=None, converter=_opt_decimal, validator=_positive_or_none)
-    stop_price: Decimal | None = attrs.field(
-        default=None, converter=_opt_decimal, validator=_positive_or_none
-    )
+    quantity: Decimal = attrs.field(converter=to_decimal)
+    price: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
+    stop_price: Decimal | None = attrs.field(default=None, converter=_opt_decimal)
     time_in_force: TimeInForce = TimeInForce.GTC
     reduce_only: bool = False
 
     def __attrs_post_init__(self) -> None:
+        # The checks of a validator per field, in one call: a request is built for every order.
+        if self.quantity <= 0:
+            raise InvalidOrder("quantity", f"must be positive, got {self.quantity}")
+        if self.price is not None and self.price <= 0:
+            raise InvalidOrder("price", f"must be positive, got {self.price}")
+        if self.stop_price is not None and self.stop_price <= 0:
+            raise InvalidOrder("stop_price", f"must be positive, got {self.stop_price}")
         if not self.client_order_id:
             raise InvalidOrder("client_order_id", "must not be empty")
         if not self.symbol:
             raise InvalidOrder("symbol", "must not be empty")
-        if self.order_type.needs_price and self.price is None:
-            raise InvalidOrder("price", f"a {self.order_type.value} order needs a limit price")
-        if not self.order_type.needs_price and self.price is not None:
-            raise InvalidOrder("price", f"a {self.order_type.value} order takes no limit price")
-        if self.order_type.needs_stop_price and self.stop_price is None:
-            raise InvalidOrder("stop_price", f"a {self.order_type.value} order needs a stop price")
-        if not self.order_type.needs_stop_price and self.stop_price is not None:
-            raise InvalidOrder("stop_price", f"a {self.order_type.value} order takes no stop price")
+        order_type = self.order_type
+        if (order_type in _NEEDS_PRICE) is not (self.price is not None):
+            need = "needs a" if self.price is None else "takes no"
+            raise InvalidOrder("price", f"a {order_type.value} order {need} limit price")
+        if (order_type in _NEEDS_STOP_PRICE) is not (self.stop_price is not None):
+            need = "needs a" if self.stop_price is None else "takes no"
+            raise InvalidOrder("stop_price", f"a {order_type.value} order {need} stop price")
 
 
 @attrs.frozen

@@ -49,13 +49,15 @@ __all__ = ["OrderManager"]
 
 log = logging.getLogger(__name__)
 
+_TERMINAL = frozenset(status for status in OrderStatus if status.is_terminal)
+"""``status in _TERMINAL`` is ``status.is_terminal`` without a property call per event."""
 _TERMS = frozenset({"quantity", "price", "stop_price"})
 _TIMEOUT_CANCELLABLE = frozenset({OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
 
 
 def _open_exposure(order: Order) -> Decimal:
     """What ``order`` adds to its symbol's pending quantity: its signed remainder while open."""
-    if order.status.is_terminal:
+    if order.status in _TERMINAL:
         return ZERO
     remaining = order.quantity - order.filled_quantity
     return remaining if order.side is OrderSide.BUY else -remaining
@@ -124,6 +126,8 @@ class OrderManager:
         self._fills: collections.deque[Fill] = collections.deque(maxlen=max_fills)
         self._orphan_fills: collections.deque[Fill] = collections.deque(maxlen=10_000)
         self._order_listeners: list[Callable[[Order, Order | None], None]] = []
+        self._notifying = self._hook_order is not None
+        """Whether an order change has anyone to tell (spares the call when not)."""
         self._fill_listeners: list[Callable[[Fill, Order], None]] = []
         self._counts: collections.Counter[str] = collections.Counter()
         self.total_filled_notional = ZERO
@@ -144,6 +148,7 @@ class OrderManager:
     # ------------------------------------------------------------------ listeners
     def on_order_update(self, callback: Callable[[Order, Order | None], None]) -> None:
         self._order_listeners.append(callback)
+        self._notifying = True
 
     def on_fill(self, callback: Callable[[Fill, Order], None]) -> None:
         self._fill_listeners.append(callback)
@@ -204,21 +209,24 @@ class OrderManager:
         changes: dict[str, Any] = {}
         if update.venue_order_id and update.venue_order_id != order.venue_order_id:
             changes["venue_order_id"] = update.venue_order_id
-        for name in ("quantity", "price", "stop_price"):
-            value = getattr(update, name)
-            if value is not None and value != getattr(order, name):
-                changes[name] = value
-        if update.filled_quantity is not None and update.filled_quantity > order.filled_quantity:
-            self._fills_behind[order.client_order_id] = update.filled_quantity
-        if update.status is not order.status:
-            if can_transition(order.status, update.status):
-                changes["status"] = update.status
+        if update.quantity is not None or update.price is not None or update.stop_price is not None:
+            for name in _TERMS:  # a modify's new terms
+                value = getattr(update, name)
+                if value is not None and value != getattr(order, name):
+                    changes[name] = value
+        filled = update.filled_quantity
+        if filled is not None and filled > order.filled_quantity:
+            self._fills_behind[order.client_order_id] = filled
+        status = update.status
+        if status is not order.status:
+            if can_transition(order.status, status):
+                changes["status"] = status
                 if update.reason:
                     changes["reason"] = update.reason
-            elif not stale(order.status, update.status):
+            elif not stale(order.status, status):
                 self._anomaly(
                     "illegal_transition",
-                    f"{order.client_order_id}: {order.status.value} -> {update.status.value} ignored",
+                    f"{order.client_order_id}: {order.status.value} -> {status.value} ignored",
                 )
         if not changes:
             return order
@@ -248,8 +256,11 @@ class OrderManager:
         behind = self._fills_behind.get(order.client_order_id)
         if behind is not None and filled >= behind:
             del self._fills_behind[order.client_order_id]
-        previous_avg = order.average_fill_price or ZERO
-        average = (previous_avg * order.filled_quantity + fill.price * fill.quantity) / filled
+        if order.filled_quantity:
+            previous_avg = order.average_fill_price or ZERO
+            average = (previous_avg * order.filled_quantity + fill.price * fill.quantity) / filled
+        else:
+            average = fill.price
         changes: dict[str, Any] = {
             "filled_quantity": filled,
             "average_fill_price": average,
@@ -287,7 +298,8 @@ class OrderManager:
         tracked = _Tracked(Order.from_request(request, now=self._clock()), request)
         self._active[coid] = tracked
         self._move_pending(request.symbol, _open_exposure(tracked.order))
-        self._notify(tracked.order, None)
+        if self._notifying:
+            self._notify(tracked.order, None)
         return tracked
 
     async def submit_order(self, request: OrderRequest) -> Order:
@@ -572,7 +584,7 @@ class OrderManager:
         previous = tracked.order
         changes["updated_at"] = self._clock()
         tracked.order = order = evolve(previous, **changes)
-        if "filled_quantity" in changes or "quantity" in changes or order.status.is_terminal:
+        if "filled_quantity" in changes or "quantity" in changes or order.status in _TERMINAL:
             self._move_pending(order.symbol, _open_exposure(order) - _open_exposure(previous))
         if tracked.request is not None and not _TERMS.isdisjoint(changes):
             tracked.request = None  # modified: the next send rebuilds the request from the order
@@ -584,15 +596,16 @@ class OrderManager:
 
     def _announce(self, tracked: _Tracked, previous: Order) -> Order:
         order = tracked.order
-        if order.status is not previous.status and order.status.is_terminal:
+        if order.status is not previous.status and order.status in _TERMINAL:
             self._complete(tracked, previous.status)
-        self._notify(order, previous)
+        if self._notifying:
+            self._notify(order, previous)
         return order
 
     def _complete(self, tracked: _Tracked, previous_status: OrderStatus) -> None:
         order = tracked.order
         coid = order.client_order_id
-        if previous_status.is_terminal:  # CANCELLED/EXPIRED -> FILLED: the close lost the race
+        if previous_status in _TERMINAL:  # CANCELLED/EXPIRED -> FILLED: the close lost the race
             self._counts[f"{previous_status.value.lower()}_orders"] -= 1
             self._counts["filled_orders"] += 1
             return
