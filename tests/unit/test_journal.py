@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,40 @@ def test_buffered_records_commit_with_the_next_durable_one_or_when_overdue(tmp_p
     journal.flush()
     assert on_disk() == 6
     assert [r.payload["n"] for r in journal.records()] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_version_1_journal_is_migrated_with_its_records_and_their_seqs(tmp_path: Path) -> None:
+    from autotrader.journal import _MIGRATIONS
+
+    db = sqlite3.connect(tmp_path / "j.sqlite", isolation_level=None)
+    db.executescript(_MIGRATIONS[1] + "; PRAGMA user_version=1;")
+    db.executemany(
+        "INSERT INTO events (ts, kind, client_order_id, payload) VALUES (?, ?, ?, ?)",
+        [(1.0, "order", "c1", '{"n":1}'), (2.0, "fill", "c1", '{"n":2}')],
+    )
+    db.execute("DELETE FROM events WHERE seq = 1")  # a gap, which the migration must keep
+    db.close()
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    assert journal.schema_version == SCHEMA_VERSION == 2
+    journal.append("order", {"n": 3}, "c2")
+    assert [(r.seq, r.kind, r.payload["n"]) for r in journal.records()] == [(2, "fill", 2), (3, "order", 3)]
+    journal.close()
+    check = sqlite3.connect(tmp_path / "j.sqlite")
+    assert check.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall() == []
+
+
+def test_checkpoints_run_in_their_own_thread_not_in_a_commit(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite", checkpoint_interval=0.01)
+    assert journal._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0  # no commit does it
+    for n in range(3000):
+        journal.append("order", {"n": n, "pad": "x" * 200})
+    database = tmp_path / "j.sqlite"
+    deadline = time.monotonic() + 10
+    while database.stat().st_size < 500_000 and time.monotonic() < deadline:
+        time.sleep(0.02)  # the pages reach the database file only through a checkpoint
+    assert database.stat().st_size >= 500_000
+    assert [r.payload["n"] for r in journal.records()] == list(range(3000))
+    journal.close()
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -575,10 +575,17 @@ def _structure_decimal(value: object, _type: object) -> Decimal:
     return to_decimal(value)
 
 
+def _plain_enum(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, enum.Enum) and "_value_" not in cls.__annotations__
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter()
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_unstructure_hook(Decimal, str)
+    # An enum by its value, read from the member's ``_value_`` slot: cattrs' default reads the
+    # ``value`` property, a Python-level descriptor call per field (four per order record).
+    conv.register_unstructure_hook_factory(_plain_enum, lambda _cls: operator.attrgetter("_value_"))
     return conv
 
 
