@@ -162,3 +162,20 @@ def test_direct_hook_sees_later_plugins_and_wrappers() -> None:
     assert direct(decision=2, order=None) == ["late:2", "a:2", "wrapped"]
     pm.unregister(late)
     assert direct(decision=3, order=None) == ["a:3", "wrapped"]
+
+
+def test_discovery_imports_no_client_library() -> None:
+    """`autotrader brokers` stays fast: entry points import their client library only when used."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from autotrader.plugins import BrokerRegistry\n"
+        "names = BrokerRegistry.discover().names()\n"
+        "libraries = ('oandapyV20', 'binance', 'ib_async', 'ib_insync', 'eventkit', 'aiohttp', 'requests')\n"
+        "print(names, [m for m in libraries if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    names, loaded = out.rsplit("] [", 1)
+    assert "paper" in names
+    assert loaded.strip() == "]", f"discovery imported {loaded.strip()[:-1]}"

@@ -6,6 +6,7 @@ import pytest
 from autotrader.errors import UnsupportedBackend
 from autotrader.plugins import BrokerRegistry
 
+from autotrader_binance import plugin
 from autotrader_binance.adapter import BinanceAdapter
 from autotrader_binance.config import BinanceConfig
 from autotrader_binance.harness import harness
@@ -28,7 +29,8 @@ async def test_trio_is_refused_with_the_reason() -> None:
 
 def test_entry_point_registers_the_broker() -> None:
     spec = BrokerRegistry.discover(allow=["binance"]).get("binance")
-    assert spec.harness is harness and spec.config_class is BinanceConfig
+    assert spec.harness is plugin.harness and spec.config_class is BinanceConfig
+    assert isinstance(spec.factory(api_key="k", api_secret="s"), BinanceAdapter)
     assert spec.capabilities.has("modify") and not spec.capabilities.has("short_selling")
     assert not spec.capabilities.has("backend:trio")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar, Final, TypeVar
 
-from autotrader.adapter import BrokerAdapter, Capabilities, check_backend
+from autotrader.adapter import BrokerAdapter, check_backend
 from autotrader.errors import (
     BrokerError,
     InvalidOrder,
@@ -39,13 +39,13 @@ from autotrader.model import (
     OrderType,
     OrderUpdate,
     Position,
-    TimeInForce,
 )
 from binance import AsyncClient
 from binance.exceptions import BinanceAPIException
 from binance.ws.constants import WSListenerState
 
 from autotrader_binance import mapping
+from autotrader_binance.capabilities import CAPABILITIES
 from autotrader_binance.client import create_client
 from autotrader_binance.config import BinanceConfig
 from autotrader_binance.errors import Operation, translate
@@ -57,18 +57,6 @@ __all__ = ["CAPABILITIES", "BinanceAdapter"]
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-CAPABILITIES: Final = Capabilities(
-    order_types=frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT}),
-    time_in_force=frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK}),
-    market_time_in_force=frozenset({TimeInForce.GTC, TimeInForce.IOC}),
-    async_backends=frozenset({"asyncio"}),
-    asyncio_only_reason="python-binance is built on asyncio",
-    modify=True,
-    short_selling=False,
-    streaming=True,
-    partial_fills=True,
-)
 
 # Request weights of the endpoints used (Binance spot, rest-api.md).
 _W_ORDER: Final = 1
