@@ -21,6 +21,7 @@ from typing import Any, Final, TypeVar
 
 import attrs
 import cattrs
+import cattrs.fns
 
 from autotrader.errors import InvalidOrder
 
@@ -586,6 +587,9 @@ def _make_converter() -> cattrs.Converter:
     # An enum by its value, read from the member's ``_value_`` slot: cattrs' default reads the
     # ``value`` property, a Python-level descriptor call per field (four per order record).
     conv.register_unstructure_hook_factory(_plain_enum, lambda _cls: operator.attrgetter("_value_"))
+    # An optional string is already plain data: with identity as its hook, cattrs reads the
+    # attribute inline instead of calling a None-checking wrapper per field.
+    conv.register_unstructure_hook(str | None, cattrs.fns.identity)
     return conv
 
 
