@@ -367,20 +367,31 @@ class Order:
 
     @classmethod
     def from_request(cls, request: OrderRequest, *, now: float | None = None) -> Order:
+        return cls(**cls.fields_from_request(request, now=now))
+
+    @staticmethod
+    def fields_from_request(request: OrderRequest, *, now: float | None = None) -> dict[str, Any]:
+        """Every field of the new, PENDING order for ``request`` (what ``from_request`` builds)."""
         stamp = time.time() if now is None else now
-        return cls(
-            client_order_id=request.client_order_id,
-            symbol=request.symbol,
-            side=request.side,
-            order_type=request.order_type,
-            quantity=request.quantity,
-            price=request.price,
-            stop_price=request.stop_price,
-            time_in_force=request.time_in_force,
-            reduce_only=request.reduce_only,
-            created_at=stamp,
-            updated_at=stamp,
-        )
+        return {
+            "client_order_id": request.client_order_id,
+            "symbol": request.symbol,
+            "side": request.side,
+            "order_type": request.order_type,
+            "quantity": request.quantity,
+            "price": request.price,
+            "stop_price": request.stop_price,
+            "time_in_force": request.time_in_force,
+            "status": OrderStatus.PENDING,
+            "filled_quantity": ZERO,
+            "average_fill_price": None,
+            "venue_order_id": None,
+            "reason": None,
+            "commission": ZERO,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "reduce_only": request.reduce_only,
+        }
 
     def to_request(self) -> OrderRequest:
         return OrderRequest(
