@@ -1,10 +1,21 @@
 """The engine process the crash test kills: places a fixed list of decided orders, resumably.
 
-Each decided order has a fixed client order id (``crash<i>``), so a restarted worker skips what
-the journal says it already handled and the test knows exactly which orders the strategy decided.
-``--kill intent:<i>`` dies right after order i's intent is journaled (before the send);
-``--kill sent:<i>`` dies right after the venue accepted order i (before the ack is applied).
-Output: one JSON line with the OMS's fills and positions.
+It reaches the plugin's external venue the way a user's process reaches a broker: the plugin's
+own factory, called with the broker settings the test wrote to ``--venue`` (a JSON file), with
+the credentials in the environment.  Each decided order has a fixed client order id
+(``crash<i>``), so a restarted worker skips what the journal says it already handled, and the
+test knows exactly which orders the strategy decided.
+
+``--kill`` makes the process SIGKILL itself at an exact point:
+
+* ``intent:<i>``: right after order i's intent is journaled, before the send;
+* ``sent:<i>``: right after the venue accepted order i, before the ack is applied;
+* ``event:<k>``: right after the k-th order update or fill the OMS announced (the journal has
+  seen it, buffered or on disk), wherever in the order path that falls.
+
+(The test adds kills at random times of its own.)  Output, one JSON object a line: after a
+resume the recovery report, then ``"ready"`` once connected, then the OMS's orders, fills
+and positions.
 """
 
 from __future__ import annotations
@@ -14,21 +25,22 @@ import json
 import os
 import signal
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import anyio
+import attrs
 
-from autotrader.credentials import Secret
 from autotrader.engine import ExecutionConfig, ExecutionEngine
 from autotrader.hookspecs import hookimpl
-from autotrader.model import Order, OrderRequest, OrderSide, OrderStatus, OrderType
+from autotrader.model import Fill, Order, OrderRequest, OrderSide, OrderStatus, OrderType
+from autotrader.plugins import BrokerRegistry
 from autotrader.risk import RiskLimits
 from autotrader.testing.support import IdleStrategy
-from autotrader_oanda.adapter import OandaAdapter
-from autotrader_oanda.config import OandaConfig
-from autotrader_oanda.environments import register_environment
 
-SYMBOL = "EUR_USD"
+RESTING_OFFSET = Decimal("0.01")
+"""Resting limits sit this fraction away from the market price the test passes (it moves the
+price 2% between runs, so some fill while no engine is alive; none fills while one is)."""
 
 
 def die() -> None:
@@ -45,73 +57,123 @@ class KillAfterIntent:
             die()
 
 
-def decided(i: int) -> OrderRequest:
+class KillAfterEvents:
+    def __init__(self, count: int) -> None:
+        self.left = count
+
+    def _count(self) -> None:
+        self.left -= 1
+        if self.left == 0:
+            die()
+
+    @hookimpl(trylast=True)
+    def autotrader_order_updated(self, order: Order, previous: Order | None) -> None:
+        self._count()
+
+    @hookimpl(trylast=True)
+    def autotrader_fill(self, fill: Fill, order: Order) -> None:
+        self._count()
+
+
+@attrs.frozen
+class Venue:
+    broker: str
+    broker_config: dict[str, Any]
+    symbol: str
+    price: Decimal
+    quantity: Decimal
+    tick: Decimal
+
+    @classmethod
+    def read(cls, path: Path) -> Venue:
+        data = json.loads(path.read_text())
+        return cls(
+            data["broker"],
+            data["broker_config"],
+            data["symbol"],
+            *(Decimal(data[k]) for k in ("price", "quantity", "tick")),
+        )
+
+
+def decided(i: int, venue: Venue) -> OrderRequest:
+    """Order i of the strategy's fixed plan: mostly market orders both ways, every fourth resting."""
     side = OrderSide.SELL if i % 3 == 2 else OrderSide.BUY
-    if i % 4 == 3:  # some rest, to be found open at the venue after a crash
-        price = Decimal("1.09000") if side is OrderSide.BUY else Decimal("1.11000")
-        return OrderRequest(f"crash{i}", SYMBOL, side, OrderType.LIMIT, Decimal(1000), price=price)
-    return OrderRequest(f"crash{i}", SYMBOL, side, OrderType.MARKET, Decimal(1000 * (1 + i % 2)))
+    if i % 4 == 3:  # some rest, to be found open at the venue after a crash (or filled meanwhile)
+        offset = (venue.price * RESTING_OFFSET / venue.tick).to_integral_value() * venue.tick
+        price = venue.price - offset if side is OrderSide.BUY else venue.price + offset
+        return OrderRequest(f"crash{i}", venue.symbol, side, OrderType.LIMIT, venue.quantity, price=price)
+    return OrderRequest(f"crash{i}", venue.symbol, side, OrderType.MARKET, venue.quantity * (1 + i % 2))
+
+
+def emit(data: Any) -> None:
+    print(json.dumps(data, default=str), flush=True)
 
 
 async def main(args: argparse.Namespace) -> None:
-    register_environment(args.environment, args.url, args.url)
-    config = OandaConfig(
-        account_id=args.account,
-        access_token=Secret(os.environ["OANDA_ACCESS_TOKEN"]),
-        environment=args.environment,
-        request_timeout=1.5,
-        connect_timeout=1.0,
-        stream_timeout=1.5,
-        reconnect_initial=0.05,
-        reconnect_max=0.5,
-    )
-    adapter = OandaAdapter(config)
-    kind, _, index = (args.kill or ":").partition(":")
-    plugins: list[Any] = [KillAfterIntent(f"crash{index}")] if kind == "intent" else []
+    venue = Venue.read(Path(args.venue))
+    spec = BrokerRegistry.discover(allow=[venue.broker]).get(venue.broker)
+    adapter = spec.factory(**venue.broker_config)
+    kind, _, value = (args.kill or ":").partition(":")
+    plugins: list[Any] = []
+    if kind == "intent":
+        plugins.append(KillAfterIntent(f"crash{value}"))
+    elif kind == "event":
+        plugins.append(KillAfterEvents(int(value)))
     engine_config = ExecutionConfig(
         initial_backoff=0.05,
         enable_oms_monitoring=False,
         risk=RiskLimits(price_band_pct=None, check_balance=False),
     )
     engine = ExecutionEngine(IdleStrategy(), adapter, engine_config, plugins=plugins, journal=args.journal)
+    engine.resiliency.reconcile_delay = 0.05
     if kind == "sent":
         original = adapter.submit_order
 
         async def submit_then_die(request: OrderRequest) -> Any:
             ack = await original(request)
-            if request.client_order_id == f"crash{index}":
+            if request.client_order_id == f"crash{value}":
                 die()
             return ack
 
         adapter.submit_order = submit_then_die  # type: ignore[method-assign]
     if args.resume:
-        await engine.resume()
+        report = await engine.resume()
+        emit({"recovered": attrs.asdict(report)})
     else:
         await engine.connect()
+    emit("ready")
     for i in range(args.orders):
-        request = decided(i)
+        request = decided(i, venue)
         if engine.oms.get_order(request.client_order_id) is None:
             await engine.submit(request)
     with anyio.move_on_after(5):
-        while any(o.order_type is OrderType.MARKET for o in engine.oms.get_active_orders()):  # noqa: ASYNC110
+        while any(o.order_type is OrderType.MARKET for o in engine.oms.get_active_orders()):
+            await adapter.health_check()  # lets lazy adapters re-subscribe after a drop
             await anyio.sleep(0.05)  # polling the OMS is the point: it must settle by itself
     await engine.oms.catch_up_missing_fills()
-    fills = [
-        {"trade_id": f.trade_id, "coid": f.client_order_id, "qty": str(f.quantity)}
-        for f in engine.oms.get_fills()
-    ]
-    positions = {s: str(p.quantity) for s, p in engine.oms.get_positions().items()}
+    emit(
+        {
+            "orders": {
+                o.client_order_id: {"status": o.status.value, "filled": str(o.filled_quantity)}
+                for o in [*engine.oms.get_active_orders(), *engine.oms.get_completed_orders()]
+            },
+            "fills": [
+                {"trade_id": f.trade_id, "coid": f.client_order_id, "qty": str(f.quantity)}
+                for f in engine.oms.get_fills()
+            ],
+            "positions": {s: str(p.quantity) for s, p in engine.oms.get_positions().items() if p.quantity},
+        }
+    )
     await engine.disconnect()
-    print(json.dumps({"fills": fills, "positions": positions}), flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--environment", required=True)
-    parser.add_argument("--account", required=True)
+    parser.add_argument("--venue", required=True, help="JSON: broker, broker_config, symbol, price...")
     parser.add_argument("--journal", required=True)
     parser.add_argument("--orders", type=int, default=8)
-    parser.add_argument("--kill")
+    parser.add_argument("--kill", help="intent:<i>, sent:<i> or event:<k>")
     parser.add_argument("--resume", action="store_true")
-    anyio.run(main, parser.parse_args())
+    parser.add_argument("--backend", default="asyncio")
+    options = parser.parse_args()
+    anyio.run(main, options, backend=options.backend)

@@ -42,3 +42,16 @@ def test_the_suite_skips_without_a_broker(tmp_path: Path) -> None:
     suite = Path(__import__("autotrader.testing.pytest_plugin", fromlist=["SUITE_DIR"]).SUITE_DIR)
     result = pytest_in(tmp_path, str(suite / "test_guard.py"), "-q")
     assert result.returncode in (0, 5), result.stdout
+
+
+def test_a_failure_at_teardown_is_counted_as_failed_in_the_summary(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n"
+        "@pytest.fixture(autouse=True)\n"
+        "def venue_check_at_exit():  # like a harness finding a dropped message when it closes\n"
+        "    yield\n"
+        "    raise AssertionError('the venue saw a message it could not decode')\n"
+    )
+    result = pytest_in(tmp_path, "--autotrader-broker", "paper", "-q", "-k", "guard")
+    assert result.returncode != 0
+    assert "passed   0  failed   1" in result.stdout, result.stdout[-3000:]

@@ -1,7 +1,8 @@
 """The report as a real browser renders it: headless Chromium builds the DOM and takes a screenshot.
 
 Skipped only when ``/usr/bin/chromium`` is missing (Debian's ``chromium`` package; CI installs it).
-Set ``AUTOTRADER_REPORT_SCREENSHOT=/some/file.png`` to keep the screenshot.
+The screenshot is kept as ``build/reports/report-screenshot.png``; set
+``AUTOTRADER_REPORT_SCREENSHOT=/some/file.png`` to keep a copy elsewhere.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from autotrader.runner import RunSummary
 from .dom import ReportDom
 
 CHROMIUM = Path("/usr/bin/chromium")
+REPORTS = Path(__file__).resolve().parents[2] / "build" / "reports"
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"
@@ -94,6 +96,8 @@ def test_screenshot_shows_the_charts(report_page: Path, tmp_path: Path) -> None:
     assert pixels.shape[:2] == (2400, 1400)
     assert count_colour(pixels, EQUITY_BLUE) > 2000  # equity, positions and price lines drawn
     assert count_colour(pixels, BUY_GREEN) > 200 and count_colour(pixels, SELL_RED) > 200
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, REPORTS / "report-screenshot.png")  # kept by every run, CI's included
     keep = os.environ.get("AUTOTRADER_REPORT_SCREENSHOT")
     if keep:
         shutil.copyfile(shot, keep)

@@ -12,7 +12,7 @@ import pytest
 
 from autotrader.engine import ExecutionConfig, ExecutionEngine
 from autotrader.journal import SCHEMA_VERSION, SqliteJournal, load_state, open_journal
-from autotrader.model import OrderRequest, OrderSide, OrderStatus, OrderType
+from autotrader.model import Balance, OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
 from autotrader.risk import RiskLimits
 from autotrader.testing.support import IdleStrategy
 
@@ -233,3 +233,84 @@ async def test_recovery_refetches_fills_the_journal_lost(tmp_path: Path) -> None
     assert order.status is OrderStatus.FILLED and order.filled_quantity == D(3)
     assert report.new_fills == 1 and second.oms.positions.quantity("BTCUSDT") == D(3)
     assert second.oms.get_metrics()["anomalies"] == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "filled"), [(OrderStatus.FILLED, "2"), (OrderStatus.EXPIRED, "0.5")], ids=["filled", "expired"]
+)
+async def test_fills_an_ack_reported_survive_a_crash_before_they_arrive(
+    tmp_path: Path, status: OrderStatus, filled: str
+) -> None:
+    """The ack says FILLED (or EXPIRED, partly filled) before the fill events come: a crash then
+    leaves a terminal order in the journal whose fills only the venue has."""
+    venue = ScriptedAdapter()
+    venue.fill_market_orders_at = None
+    first = make_engine(tmp_path / "j.sqlite", venue)
+    await first.connect()
+    request = market(first, "2")
+    original = venue.submit_order
+
+    async def ack_before_the_fills(sent: OrderRequest) -> Any:
+        await original(sent)
+        venue._listeners = ()  # the process dies before the fill events reach it
+        venue.fill(sent.client_order_id, D(filled), D(100), emit=False)
+        return OrderUpdate(sent.client_order_id, status, venue.name, "v1", filled_quantity=D(filled))
+
+    venue.submit_order = ack_before_the_fills  # type: ignore[method-assign]
+    order = await first.submit(request)
+    assert order.status is status and order.filled_quantity == 0
+    first.journal.flush()  # type: ignore[union-attr]
+
+    second = make_engine(tmp_path / "j.sqlite", venue)
+    report = await second.resume()
+    order = second.oms.get_order(request.client_order_id)  # type: ignore[assignment]
+    assert order is not None and order.status is status and order.filled_quantity == D(filled)
+    assert report.new_fills == 1 and second.oms.positions.quantity("BTCUSDT") == D(filled)
+
+
+async def test_resume_adopts_a_partly_filled_venue_order_with_its_fills(tmp_path: Path) -> None:
+    venue = ScriptedAdapter()
+    stranger = OrderRequest("manual-2", "BTCUSDT", OrderSide.BUY, OrderType.LIMIT, D(3), price=D(90))
+    await venue.submit_order(stranger)
+    venue.fill("manual-2", D(1), D(90))
+    engine = make_engine(tmp_path / "j.sqlite", venue)
+    report = await engine.resume()
+    assert report.adopted == ("manual-2",) and report.new_fills == 1
+    order = engine.oms.get_order("manual-2")
+    assert (
+        order is not None and order.status is OrderStatus.PARTIALLY_FILLED and order.filled_quantity == D(1)
+    )
+    assert engine.oms.positions.quantity("BTCUSDT") == D(1) and report.position_differences == {}
+    venue.fill("manual-2", D(2), D(90))  # the rest arrives on the stream: counted once
+    assert engine.oms.get_order("manual-2").filled_quantity == D(3)  # type: ignore[union-attr]
+    assert engine.oms.positions.quantity("BTCUSDT") == D(3)
+
+
+async def test_resume_reports_and_journals_a_position_the_orders_do_not_explain(tmp_path: Path) -> None:
+    venue = ScriptedAdapter()
+    await venue.submit_order(OrderRequest("by-hand", "BTCUSDT", OrderSide.SELL, OrderType.MARKET, D(2)))
+    engine = make_engine(tmp_path / "j.sqlite", venue)  # filled and done before we ever ran
+    report = await engine.resume()
+    assert report.position_differences == {"BTCUSDT": (D(0), D(-2))} and not report.clean
+    assert engine.oms.positions.quantity("BTCUSDT") == 0  # reported, not taken as our own
+    anomalies = [r.payload for r in engine.journal.records(kinds=("anomaly",))]  # type: ignore[union-attr]
+    assert [a["kind"] for a in anomalies] == ["position_difference"]
+    assert "BTCUSDT" in anomalies[0]["detail"]
+
+
+async def test_resume_reads_the_balances_again_after_reconciling(tmp_path: Path) -> None:
+    venue = ScriptedAdapter()
+    first = make_engine(tmp_path / "j.sqlite", venue)
+    await first.connect()
+    request = market(first, "2")
+    first.oms.track(request)  # journaled, never sent: resume sends it
+
+    async def balances() -> list[Balance]:
+        spent = sum((f.quantity * f.price for fills in venue.venue_fills.values() for f in fills), D(0))
+        return [Balance("USDT", D(1000) - spent)]
+
+    venue.get_balances = balances  # type: ignore[method-assign]
+    second = make_engine(tmp_path / "j.sqlite", venue)
+    report = await second.resume()
+    assert report.resent == (request.client_order_id,)
+    assert report.balances == {"USDT": Balance("USDT", D(800))} == second.balances

@@ -179,3 +179,15 @@ def test_discovery_imports_no_client_library() -> None:
     names, loaded = out.rsplit("] [", 1)
     assert "paper" in names
     assert loaded.strip() == "]", f"discovery imported {loaded.strip()[:-1]}"
+
+
+def test_an_absent_capability_can_say_why() -> None:
+    from autotrader.errors import UnknownCapability
+
+    caps = Capabilities(absent_reasons={"time_in_force:DAY": "the venue has no trading day"})
+    assert caps.reason_absent("time_in_force:DAY") == "the venue has no trading day"
+    assert caps.reason_absent("short_selling") == ""
+    with pytest.raises(ValueError, match="is present"):
+        Capabilities(absent_reasons={"order_type:LIMIT": "but it is there"})
+    with pytest.raises(UnknownCapability):
+        Capabilities(absent_reasons={"teleport": "no"})

@@ -12,8 +12,8 @@ from __future__ import annotations
 import abc
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
 from typing import Any, ClassVar, TypeAlias
 
@@ -22,7 +22,7 @@ import sniffio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from autotrader.capabilities import Capabilities
-from autotrader.errors import OrderNotFound, UnsupportedBackend
+from autotrader.errors import NotConnected, NotSupported, OrderNotFound, UnknownSymbol, UnsupportedBackend
 from autotrader.model import (
     Balance,
     Fill,
@@ -33,6 +33,7 @@ from autotrader.model import (
     OrderStatus,
     OrderUpdate,
     Position,
+    Quote,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "BrokerAdapter",
     "Capabilities",
     "ExecutionEvent",
+    "QuoteStream",
     "check_backend",
 ]
 
@@ -47,6 +49,10 @@ log = logging.getLogger(__name__)
 
 ExecutionEvent: TypeAlias = OrderUpdate | Fill
 EventListener: TypeAlias = Callable[[ExecutionEvent], None]
+
+QUOTE_BUFFER = 1024
+"""Quotes held for a slow reader before the oldest are dropped: a quote is stale once a newer one
+arrives, so a reader that falls behind loses ticks, never memory (the count is ``dropped``)."""
 
 
 def check_backend(adapter: BrokerAdapter) -> None:
@@ -187,6 +193,44 @@ class BrokerAdapter(abc.ABC):
             self._streams = tuple(s for s in self._streams if s is not send)
             send.close()
 
+    # ------------------------------------------------------------------ market data
+    @asynccontextmanager
+    async def quotes(self, symbols: Sequence[str]) -> AsyncIterator[QuoteStream]:
+        """Live quotes: ``async with adapter.quotes(["EURUSD"]) as stream: async for quote in stream``.
+
+        Only where ``capabilities.market_data``.  The symbols are checked against the venue's
+        instruments before anything is subscribed; the venue's feed stops when the block exits.
+        A feed that fails for good (not a reconnect the adapter handles) raises out of the
+        iteration.
+        """
+        if not self.capabilities.market_data:
+            raise NotSupported(f"{self.name} offers no live market data (capability market_data)")
+        if not self.is_connected:
+            raise NotConnected(f"{self.name} is not connected")
+        wanted = tuple(dict.fromkeys(symbols))
+        if not wanted:
+            raise ValueError("quotes() needs at least one symbol")
+        known = await self.instruments()
+        for symbol in wanted:
+            if symbol not in known:
+                raise UnknownSymbol(symbol, list(known))
+        stream = QuoteStream(QUOTE_BUFFER)
+        try:
+            async with self._quote_feed(wanted, stream):
+                yield stream
+        finally:
+            stream.close()
+
+    def _quote_feed(self, symbols: tuple[str, ...], stream: QuoteStream) -> AbstractAsyncContextManager[None]:
+        """Put quotes of ``symbols`` into ``stream`` until the block exits; ``stream.fail`` on a
+        failure no reconnect can cure.
+
+        Adapters with ``capabilities.market_data`` implement this.  ``stream.put`` never blocks
+        and must be called in the event loop's thread (a feed thread hands over with
+        ``anyio.from_thread``).
+        """
+        raise NotSupported(f"{self.name} offers no live market data")
+
     def _emit(self, event: ExecutionEvent) -> None:
         """Deliver ``event`` to every listener; one failing listener does not starve the others."""
         for listener in self._listeners:
@@ -205,6 +249,49 @@ class BrokerAdapter(abc.ABC):
 
     def _emit_status(self, client_order_id: str, status: OrderStatus, **fields: Any) -> None:
         self._emit(OrderUpdate(client_order_id=client_order_id, status=status, venue=self.name, **fields))
+
+
+class QuoteStream:
+    """The receiving end of :meth:`BrokerAdapter.quotes`: an async iterator that never blocks the feed.
+
+    When the reader falls ``buffer`` quotes behind, the oldest are dropped and counted.  A feed
+    error passed to :meth:`fail` is raised to the reader after the quotes before it.
+    """
+
+    def __init__(self, buffer: int) -> None:
+        self._send, self._receive = anyio.create_memory_object_stream[Quote | BaseException](buffer)
+        self.dropped = 0
+
+    def put(self, quote: Quote | BaseException) -> None:
+        while True:
+            try:
+                self._send.send_nowait(quote)
+                return
+            except anyio.WouldBlock:
+                self._receive.receive_nowait()  # drop the oldest: a newer quote supersedes it
+                self.dropped += 1
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                return
+
+    def fail(self, error: BaseException) -> None:
+        """End the stream with ``error`` (raised to the reader once it has read what came before)."""
+        self.put(error)
+
+    def close(self) -> None:
+        self._send.close()
+        self._receive.close()
+
+    def __aiter__(self) -> QuoteStream:
+        return self
+
+    async def __anext__(self) -> Quote:
+        try:
+            item = await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+        if isinstance(item, BaseException):
+            raise item
+        return item
 
 
 BaseBrokerAdapter = BrokerAdapter

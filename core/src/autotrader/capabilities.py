@@ -6,6 +6,7 @@ imports no event-loop machinery.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 import attrs
@@ -20,6 +21,11 @@ ALL_BACKENDS: Final = frozenset({"asyncio", "trio"})
 
 def _frozen_set(values: Any) -> frozenset[Any]:
     return frozenset(values)
+
+
+def _pairs(values: Any) -> tuple[tuple[str, str], ...]:
+    items = values.items() if isinstance(values, Mapping) else values
+    return tuple(sorted((str(k), str(v)) for k, v in items))
 
 
 @attrs.frozen
@@ -41,6 +47,8 @@ class Capabilities:
     short_selling: bool = False
     streaming: bool = True
     partial_fills: bool = True
+    market_data: bool = False
+    """Live quotes through :meth:`~autotrader.adapter.BrokerAdapter.quotes`."""
     market_time_in_force: frozenset[TimeInForce] = attrs.field(
         default=frozenset({TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTC}),
         converter=_frozen_set,
@@ -48,6 +56,18 @@ class Capabilities:
     """Time-in-force values a MARKET order may carry (venues differ)."""
     asyncio_only_reason: str = ""
     """Why ``async_backends`` lacks trio, shown to users who try it."""
+    absent_reasons: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pairs)
+    """Why the venue lacks a capability (``{"time_in_force:DAY": "spot has no DAY orders"}``): the
+    conformance suite states it when it skips a test that needs the capability."""
+
+    def __attrs_post_init__(self) -> None:
+        for name, _ in self.absent_reasons:
+            if self.has(name):
+                raise ValueError(f"capability {name!r} is present, so it has no reason to be absent")
+
+    def reason_absent(self, name: str) -> str:
+        """Why the named capability is absent, or ``""`` if no reason was given."""
+        return dict(self.absent_reasons).get(name, "")
 
     @classmethod
     def flag_names(cls) -> frozenset[str]:

@@ -1,4 +1,5 @@
-"""The ``autotrader`` command (typer): ``run``, ``brokers``, ``conformance``."""
+"""The ``autotrader`` command (typer): ``run``, ``brokers``, ``conformance``, ``chaos``, ``status``,
+``config check`` and ``new-plugin``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from autotrader.errors import AutotraderError
+
+if TYPE_CHECKING:
+    from autotrader.report import ReportFiles
+    from autotrader.runner import RunSummary
 
 app = typer.Typer(
     name="autotrader",
@@ -156,7 +161,11 @@ def run(
         typer.Option(help="OHLCV/tick CSV or Parquet (default: bundled EURUSD)", envvar=_env("data")),
     ] = None,
     symbol: Annotated[
-        str | None, typer.Option(help="symbol of --data (default: file stem)", envvar=_env("symbol"))
+        str | None,
+        typer.Option(
+            help="symbol of --data (default: file stem); live: the symbols, comma-separated",
+            envvar=_env("symbol"),
+        ),
     ] = None,
     strategy: Annotated[
         str | None, typer.Option(help="module:Class (default: reference strategy)", envvar=_env("strategy"))
@@ -179,7 +188,13 @@ def run(
         int | None, typer.Option(help="stop after this many bars", envvar=_env("max_bars"))
     ] = None,
     flatten: Annotated[bool, typer.Option(help="close positions at the end", envvar=_env("flatten"))] = True,
-    journal: Annotated[Path | None, typer.Option(help="SQLite journal file", envvar=_env("journal"))] = None,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            help="SQLite journal file (the paper broker keeps its venue's books next to it)",
+            envvar=_env("journal"),
+        ),
+    ] = None,
     resume: Annotated[
         bool, typer.Option(help="rebuild from the journal and reconcile first", envvar=_env("resume"))
     ] = False,
@@ -191,9 +206,30 @@ def run(
         Path | None,
         typer.Option(help="keep the status JSON here (for `autotrader status`)", envvar=_env("status_file")),
     ] = None,
+    live: Annotated[
+        bool, typer.Option(help="trade on the broker's live quotes instead of a replay", envvar=_env("live"))
+    ] = False,
+    feed: Annotated[
+        str | None,
+        typer.Option(
+            help="take live quotes from this broker plugin (e.g. paper on oanda)", envvar=_env("feed")
+        ),
+    ] = None,
+    bar_seconds: Annotated[
+        float, typer.Option(help="live: one bar every N seconds (0: every quote)", envvar=_env("bar_seconds"))
+    ] = 1.0,
     log_format: Annotated[str, typer.Option(help="text or json", envvar=_env("log_format"))] = "text",
     log_level: Annotated[str, typer.Option(help="logging level", envvar=_env("log_level"))] = "ERROR",
     set_: Annotated[list[str] | None, typer.Option("--set", help="section.key=value (repeatable)")] = None,
+    report_dir: Annotated[
+        Path,
+        typer.Option(
+            "--report",
+            help="write report.html and equity.png into this directory",
+            envvar=_env("report_dir"),
+        ),
+    ] = Path("autotrader-report"),
+    no_report: Annotated[bool, typer.Option("--no-report", help="write no report files")] = False,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
@@ -225,6 +261,10 @@ def run(
             resume=resume,
             metrics_port=metrics_port,
             status_file=status_file,
+            live=live,
+            feed=feed,
+            bar_seconds=bar_seconds,
+            feed_config=sections.get("feed_config", {}),
             broker_config=sections.get("broker_config", {}),
             execution=sections.get("execution", {}),
             risk=sections.get("risk", {}),
@@ -234,8 +274,11 @@ def run(
     except (AutotraderError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
+    files = None if no_report else _write_report(summary, report_dir)
     if as_json:
-        sys.stdout.write(json.dumps(_jsonable(summary), indent=2, default=str) + "\n")
+        rows = _jsonable(summary)
+        rows["report"] = None if files is None else {"html": str(files.html), "png": str(files.png)}
+        sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
         return
     table = Table(title=f"autotrader run: {broker}", show_header=False)
     for label, value in summary.table_rows():
@@ -245,6 +288,23 @@ def run(
         console.print(
             "[yellow]interrupted: kill switch fired, open orders cancelled, positions closed[/yellow]"
         )
+    if files is not None:
+        console.print(f"report: {files.html.resolve().as_uri()}  (equity curve: {files.png})")
+
+
+def _write_report(summary: RunSummary, directory: Path) -> ReportFiles | None:
+    """The run's report files, or ``None`` (with a message) when they cannot be written.
+
+    The run itself is over by now and its summary still prints: a full disk or a read-only
+    directory must not hide the outcome of a run behind a traceback.
+    """
+    from autotrader.report import write_report
+
+    try:
+        return write_report(summary, directory)
+    except OSError as exc:
+        err.print(f"[red]report not written:[/red] {exc}")
+        return None
 
 
 @contextlib.contextmanager
@@ -268,6 +328,32 @@ def _jsonable(summary: Any) -> dict[str, Any]:
     return rows
 
 
+# ---------------------------------------------------------------------- new-plugin
+
+
+@app.command("new-plugin")
+def new_plugin(
+    name: Annotated[str, typer.Argument(help="broker name: lowercase letters, digits, underscores")],
+    destination: Annotated[
+        Path, typer.Option("--dest", "-d", help="folder in which autotrader-NAME/ is created")
+    ] = Path(),
+) -> None:
+    """Write a working broker plugin skeleton that passes the conformance suite as generated."""
+    from autotrader.scaffold import create_plugin
+
+    try:
+        root = create_plugin(name, destination)
+    except AutotraderError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"[green]created[/green] {root}")
+    console.print(
+        f"next:\n  pip install -e {root}\n  autotrader conformance {name}\n"
+        f"then replace the in-memory venue in {root}/src/autotrader_{name}/venue.py "
+        "with a simulator of your broker's wire protocol (see its README)"
+    )
+
+
 # ---------------------------------------------------------------------- status
 
 
@@ -277,9 +363,13 @@ def status(
         Path | None, typer.Option("--file", help="status file written by `run --status-file`")
     ] = None,
     port: Annotated[int | None, typer.Option("--port", help="read http://127.0.0.1:PORT/status")] = None,
+    journal: Annotated[
+        str | None, typer.Option("--journal", help="fold the status from a run's journal (path or URL)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Show a running engine's status (the seed's status dict)."""
+    """Show a running engine's status (the seed's status dict), from its endpoint, file or journal."""
+    from autotrader.journal_status import journal_status
     from autotrader.observe import read_status
 
     try:
@@ -288,8 +378,10 @@ def status(
                 data = json.loads(response.read())
         elif file is not None:
             data = read_status(file)
+        elif journal is not None:
+            data = json.loads(json.dumps(journal_status(journal), default=str))
         else:
-            raise typer.BadParameter("give --file or --port")
+            raise typer.BadParameter("give --port, --file or --journal")
     except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/red] cannot read the status: {exc}")
         raise typer.Exit(1) from None
@@ -298,7 +390,13 @@ def status(
         return
     table = Table(title="autotrader status", show_header=False)
     for key in ("connected", "running", "broker", "trading_state", "strategy_status", "strategy_equity"):
-        table.add_row(key, str(data.get(key)))
+        if key in data:
+            table.add_row(key, str(data[key]))
+    for key in ("journal", "last_event_seq", "realized_pnl"):
+        if key in data:
+            table.add_row(key, str(data[key]))
+    for symbol, quantity in (data.get("positions") or {}).items():
+        table.add_row(f"position.{symbol}", str(quantity))
     for section in ("oms", "resiliency"):
         for key, value in (data.get(section) or {}).items():
             table.add_row(f"{section}.{key}", str(value))

@@ -213,6 +213,8 @@ class ExecutionEngine:
         if not self.connected:
             await self.connect()
         report = await reconcile_with_venue(self.oms, base=report)
+        await self.refresh_balances()  # what the reconciled and resent orders left in the account
+        report = attrs.evolve(report, balances=dict(self.balances))
         log.warning("recovery: %s", report)
         return report
 

@@ -20,6 +20,7 @@ __all__ = [
     "ErrorAction",
     "InvalidOrder",
     "NotConnected",
+    "NotSupported",
     "OrderNotFound",
     "OrderRejected",
     "PluginError",
@@ -27,6 +28,7 @@ __all__ = [
     "RiskRejected",
     "TransientError",
     "UnknownCapability",
+    "UnknownSymbol",
     "UnsupportedBackend",
     "UnsupportedOrder",
 ]
@@ -140,6 +142,19 @@ class CircuitOpenError(BrokerError):
     def __init__(self, message: str, *, retry_at: float | None = None) -> None:
         super().__init__(message)
         self.retry_at = retry_at
+
+
+class NotSupported(AutotraderError, NotImplementedError):
+    """The broker does not offer this (live market data, modify...): check its capabilities."""
+
+
+class UnknownSymbol(AutotraderError, ValueError):
+    """The venue lists no instrument by this name; nothing was asked of it."""
+
+    def __init__(self, symbol: str, known: list[str]) -> None:
+        shown = ", ".join(sorted(known)[:20]) + (" ..." if len(known) > 20 else "")
+        super().__init__(f"unknown symbol {symbol!r}; the venue lists: {shown or 'nothing'}")
+        self.symbol = symbol
 
 
 class UnsupportedBackend(AutotraderError, RuntimeError):

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from autotrader.errors import ErrorAction
     from autotrader.model import Fill, Order, OrderRequest, Position
     from autotrader.plugins import BrokerSpec
@@ -54,6 +56,15 @@ def autotrader_fill(fill: Fill, order: Order) -> None:
 @hookspec
 def autotrader_position_changed(position: Position) -> None:
     """A position changed because of a fill."""
+
+
+@hookspec
+def autotrader_fills_behind(order: Order, venue_filled: Decimal) -> None:
+    """The venue reports ``order`` filled to ``venue_filled``, ahead of the fills the OMS holds.
+
+    The missing fills are on their way (the stream) or will be fetched; the journal keeps this so
+    that a crash before they arrive does not forget them, whatever status the order reached.
+    """
 
 
 @hookspec

@@ -27,6 +27,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -333,6 +334,12 @@ class JournalPlugin:
         self.journal.append("fill", converter.unstructure(fill), fill.client_order_id, durable=False)
 
     @hookimpl
+    def autotrader_fills_behind(self, order: Order, venue_filled: Decimal) -> None:
+        self.journal.append(
+            "fills_behind", {"filled_quantity": str(venue_filled)}, order.client_order_id, durable=False
+        )
+
+    @hookimpl
     def autotrader_position_changed(self, position: Position) -> None:
         self.journal.append("position", converter.unstructure(position), durable=False)
 
@@ -363,6 +370,8 @@ class RecoveredState:
     dead_letters: list[DeadLetter]
     trading_state: str | None
     last_seq: int
+    fills_behind: dict[str, Decimal] = attrs.field(factory=dict)
+    """The highest filled quantity the venue reported per order (its fills may be missing)."""
 
 
 def load_state(journal: Journal) -> RecoveredState:
@@ -371,6 +380,7 @@ def load_state(journal: Journal) -> RecoveredState:
     fills: dict[tuple[str, str], Fill] = {}
     dead_letters: list[DeadLetter] = []
     trading_state: str | None = None
+    behind: dict[str, Decimal] = {}
     last = 0
     for record in journal.records():
         last = record.seq
@@ -380,6 +390,9 @@ def load_state(journal: Journal) -> RecoveredState:
         elif record.kind == "fill":
             fill = converter.structure(record.payload, Fill)
             fills.setdefault(fill.key, fill)
+        elif record.kind == "fills_behind" and record.client_order_id is not None:
+            reported = Decimal(record.payload["filled_quantity"])
+            behind[record.client_order_id] = max(reported, behind.get(record.client_order_id, reported))
         elif record.kind == "dead_letter":
             dead_letters.append(converter.structure(record.payload, DeadLetter))
         elif record.kind == "trading_state":
@@ -388,4 +401,6 @@ def load_state(journal: Journal) -> RecoveredState:
     for fill in fills.values():
         current = positions.get(fill.symbol) or Position(fill.symbol)
         positions[fill.symbol] = current.apply(fill.side, fill.quantity, fill.price)
-    return RecoveredState(orders, list(fills.values()), positions, dead_letters, trading_state, last)
+    return RecoveredState(
+        orders, list(fills.values()), positions, dead_letters, trading_state, last, fills_behind=behind
+    )

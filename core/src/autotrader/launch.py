@@ -6,6 +6,7 @@ can be started from Python (tests, notebooks) exactly as the command starts it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import signal
@@ -19,12 +20,13 @@ import attrs
 
 from autotrader.engine import ExecutionEngine
 from autotrader.errors import ConfigError
+from autotrader.livefeed import LiveFeed
 from autotrader.observe import MetricsPlugin, MetricsServer, StatusPublisher
 from autotrader.plugins import BrokerRegistry
 from autotrader.runconfig import build_execution_config
 from autotrader.runner import RunSummary, replay
 
-__all__ = ["RunSettings", "launch"]
+__all__ = ["RunSettings", "launch", "paper_state_file"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,10 @@ class RunSettings:
     resume: bool = False
     metrics_port: int | None = None
     status_file: Path | None = None
+    live: bool = False
+    feed: str | None = None
+    bar_seconds: float = 1.0
+    feed_config: dict[str, Any] = attrs.field(factory=dict)
     broker_config: dict[str, Any] = attrs.field(factory=dict)
     execution: dict[str, Any] = attrs.field(factory=dict)
     risk: dict[str, Any] = attrs.field(factory=dict)
@@ -84,6 +90,57 @@ def _source(settings: RunSettings) -> Any:
     return marketdata.open_source(settings.data, symbol=settings.symbol, limit=settings.max_bars)
 
 
+def _live_symbols(settings: RunSettings) -> list[str]:
+    symbols = [s.strip() for s in (settings.symbol or "").split(",") if s.strip()]
+    if not symbols:
+        raise ConfigError("symbol", "a live run needs --symbol (comma-separated for several)")
+    if settings.data is not None:
+        raise ConfigError("data", "give either --data (a replay) or --live/--feed (live quotes), not both")
+    return symbols
+
+
+def _feed_adapter(settings: RunSettings, broker_adapter: Any) -> Any:
+    """The adapter whose quotes drive a live run: the broker's own, or another plugin's (``--feed``)."""
+    name = settings.feed or settings.broker
+    if name == settings.broker:
+        if name == "paper":
+            raise ConfigError(
+                "feed",
+                "the paper broker has no market of its own; paper-trade on another broker's live "
+                "prices with --feed NAME (and its settings under feed_config)",
+            )
+        return broker_adapter
+    spec = BrokerRegistry.discover().get(name)
+    if not spec.capabilities.market_data:
+        raise ConfigError("feed", f"the {name!r} broker offers no live market data")
+    try:
+        return spec.factory(**settings.feed_config)
+    except TypeError as exc:
+        raise ConfigError("feed_config", f"{name}: {exc}") from None
+
+
+async def _list_feed_instruments(broker: Any, feed: Any, symbols: list[str]) -> None:
+    """A simulated broker (paper) trading on another broker's prices learns that broker's instruments."""
+    add = getattr(broker, "add_instruments", None)
+    if add is not None:
+        listed = await feed.instruments()
+        add({symbol: listed[symbol] for symbol in symbols if symbol in listed})
+
+
+def paper_state_file(journal: Path) -> Path | None:
+    """Where a paper run keeps its venue's books next to a journal file (``None`` for a URL).
+
+    The paper venue lives in the engine's process; with a journal, its books go to this file so
+    that ``--resume`` reconciles with the venue the journal's orders went to, not a fresh one.
+    """
+    text = str(journal)
+    if text.startswith("sqlite:///"):
+        journal = Path(text.removeprefix("sqlite:///"))
+    elif ":/" in text:  # a server journal (postgresql://...): no file to sit next to
+        return None
+    return journal.with_name(f"{journal.stem}.paper-venue{journal.suffix or '.sqlite'}")
+
+
 def _adapter(settings: RunSettings) -> Any:
     spec = BrokerRegistry.discover().get(settings.broker)
     config = dict(settings.broker_config)
@@ -97,6 +154,16 @@ def _adapter(settings: RunSettings) -> Any:
             "seed": settings.seed,
             **config,
         }
+        if "state_file" not in config and settings.journal is not None:
+            config["state_file"] = paper_state_file(settings.journal)
+        if settings.resume and not config.get("state_file"):
+            raise ConfigError(
+                "broker_config.state_file",
+                "resuming a paper run needs the paper venue's books, which live in the engine's "
+                "process: give this run and the one that wrote the journal the same state_file",
+            )
+        if config.get("state_file"):
+            log.info("paper venue books in %s", config["state_file"])
     try:
         return spec.factory(**config)
     except TypeError as exc:
@@ -106,13 +173,20 @@ def _adapter(settings: RunSettings) -> Any:
 async def launch(settings: RunSettings, *, on_bar: Callable[[int], None] | None = None) -> RunSummary:
     """Build everything from ``settings`` (bad configuration fails before connecting) and replay."""
     strategy = _strategy(settings)
-    source = _source(settings)
+    live = settings.live or settings.feed is not None
+    symbols = _live_symbols(settings) if live else []
     config = build_execution_config(
         {"execution": settings.execution, "risk": settings.risk},
         cycle_time_ms=0,
         enable_paper_trading=settings.broker == "paper",
     )
     adapter = _adapter(settings)
+    feed_adapter = _feed_adapter(settings, adapter) if live else None
+    source: Any = (
+        LiveFeed(feed_adapter, symbols, bar_seconds=settings.bar_seconds, limit=settings.max_bars)
+        if feed_adapter is not None
+        else _source(settings)
+    )
     metrics = MetricsPlugin()
     engine = ExecutionEngine(strategy, adapter, config, plugins=[metrics], journal=settings.journal)
     status = StatusPublisher(engine.get_status, settings.status_file)
@@ -123,9 +197,6 @@ async def launch(settings: RunSettings, *, on_bar: Callable[[int], None] | None 
     )
     if server is not None:
         log.warning("metrics and status on http://127.0.0.1:%d/metrics and /status", server.port)
-    if settings.resume:
-        report = await engine.resume()
-        log.warning("resumed from %s: %s", settings.journal, report)
     stop = anyio.Event()
 
     def bar_done(count: int) -> None:
@@ -135,17 +206,31 @@ async def launch(settings: RunSettings, *, on_bar: Callable[[int], None] | None 
             on_bar(count)
 
     try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_watch_interrupt, stop)
-            summary = await replay(
-                engine,
-                source,
-                initial_equity=settings.initial_balance,
-                on_bar=bar_done,
-                stop=stop,
-                flatten_at_end=settings.flatten,
-            )
-            tg.cancel_scope.cancel()
+        async with contextlib.AsyncExitStack() as resources:
+            if feed_adapter is not None and feed_adapter is not adapter:
+                # before the engine connects: it loads the broker's instruments then
+                await feed_adapter.connect()
+                resources.push_async_callback(feed_adapter.disconnect)
+                await _list_feed_instruments(adapter, feed_adapter, symbols)
+            if settings.resume:
+                report = await engine.resume()
+                log.warning("resumed from %s: %s", settings.journal, report)
+            elif live:
+                await engine.connect()  # the feed subscribes through a connected adapter
+            if isinstance(source, LiveFeed):
+                await resources.enter_async_context(source)
+                log.warning("live: %s quotes for %s", source.adapter.name, ", ".join(symbols))
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_watch_interrupt, stop)
+                summary = await replay(
+                    engine,
+                    source,
+                    initial_equity=settings.initial_balance,
+                    on_bar=bar_done,
+                    stop=stop,
+                    flatten_at_end=settings.flatten,
+                )
+                tg.cancel_scope.cancel()
     finally:
         status.publish()
         if server is not None:

@@ -40,6 +40,7 @@ __all__ = [
     "OrderType",
     "OrderUpdate",
     "Position",
+    "Quote",
     "TimeInForce",
     "converter",
     "decimal_from_user",
@@ -505,6 +506,28 @@ class Balance:
     @property
     def total(self) -> Decimal:
         return self.free + self.locked
+
+
+@attrs.frozen
+class Quote:
+    """The venue's best bid and ask for one symbol at one moment (a live market-data tick).
+
+    ``timestamp`` is the venue's time when it sends one (epoch seconds), else the time received.
+    """
+
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+    venue: str = ""
+    timestamp: float = attrs.field(factory=time.time)
+
+    @property
+    def mid(self) -> Decimal:
+        return (self.bid + self.ask) / 2
+
+    @property
+    def spread(self) -> Decimal:
+        return self.ask - self.bid
 
 
 # --------------------------------------------------------------------------- client order ids

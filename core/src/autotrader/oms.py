@@ -42,6 +42,7 @@ from autotrader.model import (
     OrderUpdate,
     Position,
     TimeInForce,
+    evolve,
 )
 from autotrader.plugins import live_hook
 from autotrader.positions import PositionBook
@@ -169,6 +170,7 @@ class OrderManager:
         self._hook_order = live_hook(hook, "autotrader_order_updated")
         self._hook_fill = live_hook(hook, "autotrader_fill")
         self._hook_position = live_hook(hook, "autotrader_position_changed")
+        self._hook_behind = live_hook(hook, "autotrader_fills_behind")
         self._clock = clock
         self._monotonic = monotonic
         self._active: dict[str, _Tracked] = {}
@@ -256,7 +258,7 @@ class OrderManager:
     def _apply_update(self, update: OrderUpdate) -> _Tracked | None:
         tracked = self._find(update.client_order_id)
         if tracked is None:
-            self._anomaly(
+            self.report_anomaly(
                 "unknown_order", f"update for unknown order {update.client_order_id}: {update.status.value}"
             )
             return None
@@ -272,6 +274,8 @@ class OrderManager:
         filled = update.filled_quantity
         if filled is not None and filled > order.filled_quantity:
             self._fills_behind[order.client_order_id] = filled
+            if self._hook_behind is not None:  # before the status it may carry, like a fill
+                self._hook_behind(order=tracked.order, venue_filled=filled)
         status = update.status
         if status is not order.status:
             if can_transition(order.status, status):
@@ -279,7 +283,7 @@ class OrderManager:
                 if update.reason:
                     changes["reason"] = update.reason
             elif not stale(order.status, status):
-                self._anomaly(
+                self.report_anomaly(
                     "illegal_transition",
                     f"{order.client_order_id}: {order.status.value} -> {status.value} ignored",
                 )
@@ -292,7 +296,9 @@ class OrderManager:
         tracked = self._find(fill.client_order_id)
         if tracked is None:
             self._orphan_fills.append(fill)
-            self._anomaly("orphan_fill", f"fill {fill.trade_id} for unknown order {fill.client_order_id}")
+            self.report_anomaly(
+                "orphan_fill", f"fill {fill.trade_id} for unknown order {fill.client_order_id}"
+            )
             return False
         key = fill.key
         if key in tracked.fill_keys:
@@ -301,7 +307,7 @@ class OrderManager:
         order = tracked
         filled = order.filled_quantity + fill.quantity
         if filled > order.quantity:
-            self._anomaly(
+            self.report_anomaly(
                 "overfill",
                 f"{order.client_order_id}: fill {fill.trade_id} would fill {filled} "
                 f"of {order.quantity}; refused",
@@ -693,18 +699,26 @@ class OrderManager:
         if self._hook_order is not None:
             self._hook_order(order=order, previous=previous)
 
-    def _anomaly(self, kind: str, detail: str) -> None:
+    def report_anomaly(self, kind: str, detail: str) -> None:
+        """Count, log and announce (``autotrader_oms_anomaly``: journal, metrics) something wrong."""
         self._counts["anomalies"] += 1
         self.anomalies.append((kind, detail))
         log.warning("OMS %s: %s", kind, detail)
         if self._hook is not None:
             self._hook.autotrader_oms_anomaly(kind=kind, detail=detail)
 
-    def restore(self, orders: Iterable[Order], fills: Iterable[Fill] = ()) -> None:
+    def restore(
+        self,
+        orders: Iterable[Order],
+        fills: Iterable[Fill] = (),
+        behind: Mapping[str, Decimal] | None = None,
+    ) -> None:
         """Load orders and their fills recovered from a journal (no events, no hooks).
 
         Positions are rebuilt from the fills, and each fill's key is remembered so that the venue
-        repeating it after a restart does not count it twice.
+        repeating it after a restart does not count it twice.  ``behind`` holds the filled
+        quantities the venue had reported (:func:`autotrader_fills_behind`): an order short of
+        them, or FILLED short of its quantity, gets its missing fills fetched when reconciling.
         """
         for order in orders:
             tracked = _Tracked.of(order)
@@ -724,13 +738,21 @@ class OrderManager:
             self.total_filled_notional += fill.notional
             self.total_commission += fill.commission
             self.positions.apply(fill)
+        reported = dict(behind or {})
         for tracked in [*self._active.values(), *self._completed.values()]:
             order = tracked.order
             have = applied.get(order.client_order_id, ZERO)
+            venue_filled = max(
+                order.filled_quantity,
+                reported.get(order.client_order_id, ZERO),
+                order.quantity if order.status is OrderStatus.FILLED else ZERO,
+            )
+            if venue_filled > have:
+                # The journal lost fills the order had, or never saw them arrive: count only the
+                # fills we hold, and fetch the rest from the venue when reconciling (they then
+                # apply like any late fill).
+                self._fills_behind[order.client_order_id] = venue_filled
             if order.filled_quantity > have:
-                # The journal lost fills the order had: count only the fills we hold, and fetch the
-                # rest from the venue when reconciling (they then apply like any late fill).
-                self._fills_behind[order.client_order_id] = order.filled_quantity
                 mine = [f for f in fills_list if f.client_order_id == order.client_order_id]
                 average = sum((f.price * f.quantity for f in mine), ZERO) / have if have else None
                 commission = sum((f.commission for f in mine), ZERO)
@@ -742,9 +764,17 @@ class OrderManager:
             self._move_pending(tracked.symbol, _open_exposure(tracked))
 
     def adopt(self, order: Order) -> Order:
-        """Take over an order the venue has and the OMS did not know (found by reconciliation)."""
+        """Take over an order the venue has and the OMS did not know (found by reconciliation).
+
+        Its fills are not in hand yet: it starts with none, marked as behind the venue's filled
+        quantity, so that :meth:`catch_up_missing_fills` fetches and applies them (and the
+        position counts them) like any late fill.
+        """
         if self._find(order.client_order_id) is not None:
             raise InvalidOrder("client_order_id", f"{order.client_order_id!r} is already tracked")
+        if order.filled_quantity > 0:
+            self._fills_behind[order.client_order_id] = order.filled_quantity
+            order = evolve(order, filled_quantity=ZERO, average_fill_price=None, commission=ZERO)
         tracked = _Tracked.of(order)
         (self._completed if order.status.is_terminal else self._active)[order.client_order_id] = tracked
         self._move_pending(order.symbol, _open_exposure(order))

@@ -22,7 +22,7 @@ from autotrader.errors import PluginError
 
 if TYPE_CHECKING:
     from autotrader.adapter import BrokerAdapter
-    from autotrader.testing.harness import VenueHarness
+    from autotrader.testing.harness import ExternalVenueHarness, VenueHarness
 
 __all__ = [
     "ALLOW_ENV",
@@ -54,6 +54,9 @@ class BrokerSpec:
     harness: VenueHarness | None = None
     """Zero-argument factory of the plugin's conformance VenueHarness."""
     description: str = ""
+    external_venue: ExternalVenueHarness | None = None
+    """Zero-argument factory of the plugin's local venue for an engine in another process (the
+    crash test); see :class:`~autotrader.testing.harness.ExternalVenue`."""
 
 
 @attrs.frozen

@@ -6,9 +6,17 @@ Reconciliation asks the venue about every order the journal left open, by client
 * the venue has twice confirmed it never received it (a crash between the journal write and the
   send, or a send that was lost): the strategy decided it, so it is sent now, once;
 * the venue has an open order the journal lacks (a crash between the send and the journal write
-  of a later event, or an order placed by hand): it is adopted, never ignored.
+  of a later event, or an order placed by hand): it is adopted, never ignored, with its fills.
 
-Differences between our positions and the venue's are reported.
+Every difference found on the orders is applied as the events it stands for (order updates and
+the missing fills, which move the positions), in the journal like any other.  What still differs
+afterwards between our positions and the venue's is reported (:attr:`RecoveryReport.
+position_differences`) and announced as a ``position_difference`` anomaly (journal, metrics),
+but not forced onto the position book: the book is what the engine's own fills add up to, and a
+venue position can hold what the engine never traded (a spot balance held before, a trade by
+hand), which the engine must not take as its own to close.  Balances have no book of ours to
+differ from: the engine takes the venue's, read again once reconciliation has run
+(:attr:`RecoveryReport.balances`).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import attrs
 
 from autotrader.errors import AmbiguousOutcome, AutotraderError
 from autotrader.journal import Journal, load_state
-from autotrader.model import OrderStatus
+from autotrader.model import Balance, OrderStatus
 from autotrader.oms import OrderManager
 from autotrader.resiliency import ResiliencyManager
 
@@ -42,6 +50,9 @@ class RecoveryReport:
     still_unknown: tuple[str, ...] = ()
     new_fills: int = 0
     position_differences: dict[str, tuple[Decimal, Decimal]] = attrs.field(factory=dict)
+    """Symbol: (our position, the venue's), where they still differ after reconciliation."""
+    balances: dict[str, Balance] = attrs.field(factory=dict)
+    """The venue's balances after reconciliation (``engine.balances`` takes them)."""
 
     @property
     def clean(self) -> bool:
@@ -52,7 +63,7 @@ def restore_from_journal(
     journal: Journal, oms: OrderManager, resiliency: ResiliencyManager
 ) -> RecoveryReport:
     state = load_state(journal)
-    oms.restore(state.orders.values(), state.fills)
+    oms.restore(state.orders.values(), state.fills, state.fills_behind)
     for letter in state.dead_letters:
         resiliency.dead_letters.put(letter)
     return RecoveryReport(restored_orders=len(state.orders), restored_fills=len(state.fills))
@@ -91,7 +102,6 @@ async def reconcile_with_venue(
         else:
             oms.apply_update_status(coid, OrderStatus.CANCELLED, "the venue has no such order")
             closed.append(coid)
-    await oms.catch_up_missing_fills()
     adopted: list[str] = []
     for venue_order in await oms.resiliency.call("get_open_orders", oms.adapter.get_open_orders):
         if oms.get_order(venue_order.client_order_id) is None:
@@ -100,15 +110,8 @@ async def reconcile_with_venue(
             )
             oms.adopt(venue_order)
             adopted.append(venue_order.client_order_id)
-    differences: dict[str, tuple[Decimal, Decimal]] = {}
-    if compare_positions:
-        venue_positions = {p.symbol: p.quantity for p in await oms.adapter.get_positions()}
-        ours = {s: p.quantity for s, p in oms.get_positions().items()}
-        for symbol in set(ours) | set(venue_positions):
-            mine, theirs = ours.get(symbol, Decimal(0)), venue_positions.get(symbol, Decimal(0))
-            if mine != theirs:
-                differences[symbol] = (mine, theirs)
-                log.warning("recovery: position %s is %s here but %s at the venue", symbol, mine, theirs)
+    await oms.catch_up_missing_fills()  # the fills of updated, resent and adopted orders alike
+    differences = await _position_differences(oms) if compare_positions else {}
     base = base or RecoveryReport()
     return attrs.evolve(
         base,
@@ -120,3 +123,18 @@ async def reconcile_with_venue(
         new_fills=oms.get_metrics()["total_fills"] - fills_before,
         position_differences=differences,
     )
+
+
+async def _position_differences(oms: OrderManager) -> dict[str, tuple[Decimal, Decimal]]:
+    """Symbol: (ours, the venue's) wherever they differ; each is logged and announced."""
+    venue_positions = {p.symbol: p.quantity for p in await oms.adapter.get_positions()}
+    ours = {s: p.quantity for s, p in oms.get_positions().items()}
+    differences: dict[str, tuple[Decimal, Decimal]] = {}
+    for symbol in sorted(set(ours) | set(venue_positions)):
+        mine, theirs = ours.get(symbol, Decimal(0)), venue_positions.get(symbol, Decimal(0))
+        if mine != theirs:
+            differences[symbol] = (mine, theirs)
+            oms.report_anomaly(
+                "position_difference", f"recovery: position {symbol} is {mine} here but {theirs} at the venue"
+            )
+    return differences

@@ -51,11 +51,14 @@ FLAT_KEYS: Final = frozenset(
         "metrics_port",
         "status_file",
         "report_dir",
+        "live",
+        "feed",
+        "bar_seconds",
         "log_format",
         "log_level",
     }
 )
-SECTIONS: Final = frozenset({"execution", "risk", "broker_config", "strategy_config"})
+SECTIONS: Final = frozenset({"execution", "risk", "broker_config", "feed_config", "strategy_config"})
 _STRATEGY_SECTIONS: Final = frozenset({"signal_generation", "position_sizing", "risk_controls", "portfolio"})
 
 

@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable
 from decimal import Decimal as D
 
+import attrs
 import pytest
 from autotrader.adapter import ExecutionEvent
 from autotrader.errors import (
     AmbiguousOutcome,
+    BrokerError,
     InvalidOrder,
     OrderNotFound,
     OrderRejected,
@@ -30,10 +32,13 @@ from autotrader.model import (
     OrderUpdate,
     TimeInForce,
 )
+from autotrader.oms import OrderManager
+from autotrader.resiliency import CircuitState, ResiliencyManager
 from autotrader.testing.harness import Fault, HarnessSession
 
 from autotrader_binance.adapter import BinanceAdapter
-from autotrader_binance.harness import BinanceVenueControl
+from autotrader_binance.harness import BinanceVenueControl, local_config
+from autotrader_binance.venue import BinanceVenue, SymbolSpec
 
 pytestmark = pytest.mark.anyio
 
@@ -58,6 +63,10 @@ class Recorder:
 
     def fills(self, cid: str | None = None) -> list[Fill]:
         return [e for e in self.events if isinstance(e, Fill) and (cid is None or e.client_order_id == cid)]
+
+    def filled(self, cid: str) -> D:
+        """The quantity of the distinct fills seen (the answer and the stream both deliver some)."""
+        return sum({f.trade_id: f.quantity for f in self.fills(cid)}.values(), D(0))
 
     def updates(self, cid: str) -> list[OrderUpdate]:
         return [e for e in self.events if isinstance(e, OrderUpdate) and e.client_order_id == cid]
@@ -116,8 +125,9 @@ async def test_market_fill_matches_the_ledger(session: HarnessSession) -> None:
     recorder = Recorder(session)
     ack = await session.adapter.submit_order(market("m1", OrderSide.BUY))
     assert ack.status is OrderStatus.FILLED and ack.filled_quantity == Q
-    await recorder.until(lambda: len(recorder.fills("m1")) == 1)
-    (fill,) = recorder.fills("m1")
+    (fill,) = recorder.fills("m1")  # delivered from the FULL answer, before the ack returned
+    await recorder.until(lambda: len(recorder.fills("m1")) == 2)  # and again from the stream
+    assert {f.trade_id for f in recorder.fills("m1")} == {fill.trade_id}
     (trade,) = await session.control.trades()
     assert (fill.trade_id, fill.quantity, fill.price, fill.commission, fill.commission_asset) == (
         trade.trade_id,
@@ -148,7 +158,7 @@ async def test_partial_fills_with_capped_liquidity(session: HarnessSession) -> N
     await venue.set_price(SYMBOL, D("49990.00"))
     await venue.set_liquidity(SYMBOL, None)
     await venue.set_price(SYMBOL, D("49980.00"))
-    await recorder.until(lambda: sum(f.quantity for f in recorder.fills("p2")) == Q)
+    await recorder.until(lambda: recorder.filled("p2") == Q)
     ledger = {o.client_order_id: o for o in await venue.orders()}
     assert ledger["p1"].status is OrderStatus.EXPIRED and ledger["p2"].status is OrderStatus.FILLED
 
@@ -266,7 +276,8 @@ async def test_dropped_stream_loses_no_fill(session: HarnessSession) -> None:
     (trade,) = await venue.trades()
     assert recorder.fills("d1")[0].trade_id == trade.trade_id
     assert resubscriptions(session) == 1
-    await adapter.submit_order(market("d2", OrderSide.BUY))  # and the new subscription carries events
+    await adapter.submit_order(limit("d2", OrderSide.BUY, "47000.00"))  # the new subscription carries
+    await venue.set_price(SYMBOL, D("46000.00"))  # events: this fill reaches us through the stream only
     await recorder.until(lambda: bool(recorder.fills("d2")))
 
 
@@ -274,14 +285,16 @@ async def test_event_stream_terminated_resubscribes(session: HarnessSession) -> 
     recorder = Recorder(session)
     await control(session).terminate_stream()
     await recorder.until(lambda: resubscriptions(session) == 1)
-    await session.adapter.submit_order(market("t1", OrderSide.BUY))
+    await session.adapter.submit_order(limit("t1", OrderSide.BUY, "49000.00"))
+    await session.control.set_price(SYMBOL, D("48000.00"))  # a fill only the stream reports
     await recorder.until(lambda: bool(recorder.fills("t1")))
 
 
 async def test_duplicated_and_reordered_events_are_passed_on(session: HarnessSession) -> None:
     recorder = Recorder(session)
+    await session.adapter.submit_order(limit("dup1", OrderSide.BUY, "49000.00"))
     await session.control.inject(Fault.DUPLICATE_EVENTS, count=3)
-    await session.adapter.submit_order(market("dup1", OrderSide.BUY))
+    await session.control.set_price(SYMBOL, D("48000.00"))  # TRADE report duplicated on the stream
     await recorder.until(lambda: len(recorder.fills("dup1")) == 2)
     assert len({f.trade_id for f in recorder.fills("dup1")}) == 1
     await session.control.inject(Fault.REORDER_EVENTS)
@@ -316,3 +329,127 @@ async def test_secrets_stay_hidden(session: HarnessSession) -> None:
     adapter = binance(session)
     text = repr(adapter) + repr(adapter.config) + str(adapter.config)
     assert "local-venue-api-secret" not in text and "local-venue-api-key" not in text
+
+
+async def test_a_smaller_quantity_is_amended_in_place(session: HarnessSession) -> None:
+    recorder = Recorder(session)
+    adapter = session.adapter
+    await adapter.submit_order(limit("am1", OrderSide.BUY, "49000.00", qty=D("0.02")))
+    await adapter.submit_order(limit("am2", OrderSide.BUY, "49000.00"))  # behind am1 at the same price
+    update = await adapter.modify_order(ModifyRequest("am1", quantity=D("0.01")))
+    assert (update.status, update.quantity, update.venue_order_id) == (OrderStatus.ACCEPTED, Q, "1")
+    ledger = [o for o in await session.control.orders() if o.client_order_id == "am1"]
+    assert [(o.venue_order_id, o.quantity) for o in ledger] == [("1", Q)]  # the same order, smaller
+    await recorder.until(lambda: any(u.quantity == Q for u in recorder.updates("am1")))  # REPLACED
+    await session.control.set_liquidity(SYMBOL, Q)
+    await session.control.set_price(SYMBOL, D("48000.00"))
+    await recorder.until(lambda: recorder.filled("am1") == Q)
+    assert recorder.fills("am2") == []  # am1 kept its place in the queue
+    with pytest.raises(InvalidOrder):  # not above what is filled
+        await adapter.modify_order(ModifyRequest("am2", quantity=D("0.00001"), price=D("1.00")))
+
+
+async def test_a_new_price_is_a_cancel_replace(session: HarnessSession) -> None:
+    adapter = session.adapter
+    await adapter.submit_order(limit("cr1", OrderSide.BUY, "49000.00", qty=D("0.02")))
+    update = await adapter.modify_order(ModifyRequest("cr1", quantity=D("0.01"), price=D("48000.00")))
+    assert (update.quantity, update.price, update.venue_order_id) == (Q, D("48000"), "2")
+    ledger = [(o.venue_order_id, o.status) for o in await session.control.orders()]
+    assert ledger == [("1", OrderStatus.CANCELLED), ("2", OrderStatus.ACCEPTED)]
+
+
+async def test_an_order_of_another_process_is_found_by_its_client_id(session: HarnessSession) -> None:
+    """After a restart the adapter knows no symbols: it searches, and says "none" only when sure."""
+    await session.adapter.submit_order(market("gone1", OrderSide.BUY))  # filled: not open any more
+    fresh = BinanceAdapter(binance(session).config)
+    await fresh.connect()
+    try:
+        found = await fresh.get_order("gone1")
+        assert found is not None and found.status is OrderStatus.FILLED and found.symbol == SYMBOL
+        assert [f.trade_id for f in await fresh.get_order_fills("gone1")] == ["BTCUSDT:1"]
+        assert await fresh.get_order("never-sent") is None
+    finally:
+        await fresh.disconnect()
+
+
+async def test_without_symbols_a_large_exchange_is_not_searched_blindly() -> None:
+    many = [SymbolSpec(f"C{i}USDT", f"C{i}", "USDT", price=D("10.00")) for i in range(25)]
+    async with BinanceVenue(symbols=many) as venue:
+        config = local_config(venue)
+        adapter = BinanceAdapter(config)
+        await adapter.connect()
+        try:
+            with pytest.raises(BrokerError, match="set the broker's `symbols`"):
+                await adapter.get_order("lost-after-restart")
+        finally:
+            await adapter.disconnect()
+        narrowed = BinanceAdapter(attrs.evolve(config, symbols=("C1USDT", "C2USDT")))
+        await narrowed.connect()
+        try:
+            assert await narrowed.get_order("lost-after-restart") is None
+        finally:
+            await narrowed.disconnect()
+
+
+async def test_an_ip_ban_opens_the_circuit_and_nothing_is_sent(session: HarnessSession) -> None:
+    resiliency = ResiliencyManager(session.adapter, initial_backoff=0.01, max_retries=2)
+    oms = OrderManager(session.adapter, resiliency, order_timeout=None)
+    await control(session).ban(60)
+    order = await oms.submit_order(limit("ban1", OrderSide.BUY, "49000.00"))
+    assert order.status is OrderStatus.REJECTED and "banned" in (order.reason or "")
+    assert resiliency.circuit.state is CircuitState.OPEN
+    order = await oms.submit_order(limit("ban2", OrderSide.BUY, "49000.00"))
+    assert order.status is OrderStatus.REJECTED and "Circuit" in (order.reason or "")
+    assert await session.control.orders() == []
+
+
+async def test_used_weight_and_order_counts_are_tracked(session: HarnessSession) -> None:
+    budget = binance(session).budget
+    venue = control(session).venue
+    assert (budget.weight.limit, budget.orders["10S"].limit) == (6000, 1000)  # from exchangeInfo
+    await session.adapter.submit_order(limit("w1", OrderSide.BUY, "49000.00"))
+    await session.adapter.get_balances()
+    now = venue.exchange.now_ms()
+    assert budget.weight.used == int(venue.limits.weight_headers(now)["X-MBX-USED-WEIGHT-1M"])
+    assert budget.orders["10S"].used == int(venue.limits.order_headers(now)["X-MBX-ORDER-COUNT-10S"]) == 1
+
+
+async def test_the_server_clock_offset_is_kept_current(session: HarnessSession) -> None:
+    adapter = BinanceAdapter(attrs.evolve(binance(session).config, clock_sync_interval=0.05))
+    await adapter.connect()
+    try:
+        await control(session).skew_clock(4_000)
+        await Recorder(session).until(lambda: abs(adapter.client.timestamp_offset - 4_000) < 500, within=3)
+        assert (
+            await adapter.submit_order(limit("clk2", OrderSide.BUY, "49000.00"))
+        ).status is OrderStatus.ACCEPTED
+    finally:
+        await adapter.disconnect()
+
+
+async def test_every_character_binance_allows_in_a_client_id_is_signed_as_sent(
+    session: HarnessSession,
+) -> None:
+    """python-binance signs ``a:b`` but aiohttp form-encodes it to ``a%3Ab``; Binance checks the bytes
+    it received, so unrepaired, such an id is refused with -1022 (see client.BinanceClient)."""
+    cid = "at:1/x.y_z-0"
+    assert (
+        await session.adapter.submit_order(limit(cid, OrderSide.BUY, "49000.00"))
+    ).status is OrderStatus.ACCEPTED
+    assert [o.client_order_id for o in await session.control.orders()] == [cid]
+    assert (await session.adapter.cancel_order(cid)).status is OrderStatus.CANCELLED
+
+
+async def test_resubscribing_waits_out_a_ban(session: HarnessSession) -> None:
+    """Binance lengthens a ban for whoever keeps sending: the stream knocks once, then waits."""
+    recorder = Recorder(session)
+    venue = control(session).venue
+    await session.adapter.submit_order(limit("ban-wait", OrderSide.BUY, "49000.00"))
+    subscribed = venue.ws.requests["userDataStream.subscribe.signature"]
+    await control(session).ban(2)
+    await session.control.inject(Fault.DROP_STREAM)
+    await session.control.set_price(SYMBOL, D("48000.00"))
+    await recorder.until(lambda: bool(recorder.fills("ban-wait")), within=15)
+    assert resubscriptions(session) == 1
+    # one refused attempt during the ban (or none, if the library's reconnection took longer), then one
+    assert venue.ws.requests["userDataStream.subscribe.signature"] - subscribed <= 2

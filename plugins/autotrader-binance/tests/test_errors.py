@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from types import SimpleNamespace
 
 import aiohttp
@@ -18,8 +19,11 @@ from autotrader.errors import (
     TransientError,
 )
 from binance.exceptions import BinanceAPIException, BinanceRequestException
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidStatus, InvalidURI
+from websockets.http11 import Response
 
-from autotrader_binance.errors import Operation, translate
+from autotrader_binance.errors import Operation, translate, translate_stream_error
 
 
 def api_error(
@@ -79,6 +83,47 @@ def api_error(
         (502, None, "", Operation.MODIFY, AmbiguousOutcome),
         (500, None, "", Operation.QUERY, TransientError),
         (400, -1121, "Invalid symbol.", Operation.QUERY, InvalidOrder),
+        (
+            400,
+            -1000,
+            "An unknown error occurred while processing the request.",
+            Operation.SUBMIT,
+            AmbiguousOutcome,
+        ),
+        (
+            400,
+            -1000,
+            "An unknown error occurred while processing the request.",
+            Operation.QUERY,
+            TransientError,
+        ),
+        (400, -1001, "Internal error; unable to process your request.", Operation.SUBMIT, TransientError),
+        (503, -1016, "This service is no longer available.", Operation.SUBMIT, TransientError),
+        (400, -1002, "You are not authorized to execute this request.", Operation.QUERY, AuthenticationError),
+        (400, -1104, "Not all sent parameters were read.", Operation.SUBMIT, InvalidOrder),
+        (400, -1115, "Invalid timeInForce.", Operation.SUBMIT, InvalidOrder),
+        (
+            400,
+            -1145,
+            "cancelRestrictions has to be either ONLY_NEW or ONLY_PARTIALLY_FILLED.",
+            Operation.CANCEL,
+            InvalidOrder,
+        ),
+        (400, -2010, "Market is closed.", Operation.SUBMIT, OrderRejected),
+        (400, -2038, "Order amend (quantity increase) is not supported.", Operation.MODIFY, OrderRejected),
+        (400, -2038, "Unknown order sent.", Operation.MODIFY, OrderNotFound),
+        (400, -2039, "Client order ID is not correct for this order ID.", Operation.QUERY, OrderRejected),
+        (
+            400,
+            -2026,
+            "Order was canceled or expired with no executed qty over 90 days ago.",
+            Operation.QUERY,
+            BrokerError,
+        ),
+        (403, None, "", Operation.SUBMIT, TransientError),
+        (409, -2021, "Order cancel-replace partially failed.", Operation.MODIFY, OrderRejected),
+        (504, None, "", Operation.CANCEL, AmbiguousOutcome),
+        (400, -1020, "This operation is not supported.", Operation.SUBMIT, OrderRejected),
         (400, -9999, "something else", Operation.QUERY, BrokerError),
     ],
 )
@@ -130,3 +175,63 @@ def test_transport_failures() -> None:
         type(translate(BinanceRequestException("Invalid Response: x"), Operation.SUBMIT)) is AmbiguousOutcome
     )
     assert type(translate(RuntimeError("boom"), Operation.QUERY)) is BrokerError
+
+
+def test_a_5xx_html_body_is_ambiguous_for_orders_and_names_the_status() -> None:
+    error = translate(api_error(502, None), Operation.SUBMIT)
+    assert isinstance(error, AmbiguousOutcome) and "HTTP 502" in str(error) and error.code == 502
+
+
+def test_websocket_api_429_and_418_take_retry_after_from_the_error_data() -> None:
+    """The WebSocket API has no headers: it sends ``error.data.retryAfter`` as epoch milliseconds."""
+    until = (time.time() + 30) * 1000
+    answer = {
+        "id": "x",
+        "status": 429,
+        "error": {"code": -1003, "msg": "Too much", "data": {"retryAfter": until}},
+    }
+    error = translate(BinanceAPIException(answer, 429, json.dumps(answer["error"])), Operation.QUERY)
+    assert isinstance(error, RateLimited) and not error.ban
+    assert error.retry_after is not None and 28 < error.retry_after <= 30
+    banned = dict(answer, status=418)
+    error = translate(BinanceAPIException(banned, 418, json.dumps(answer["error"])), Operation.QUERY)
+    assert isinstance(error, RateLimited) and error.ban
+
+
+def test_429_without_retry_after() -> None:
+    error = translate(api_error(429, -1003, "Too many requests queued."), Operation.SUBMIT)
+    assert isinstance(error, RateLimited) and error.retry_after is None
+
+
+def refused(status: int, body: bytes = b"", **headers: str) -> InvalidStatus:
+    return InvalidStatus(Response(status, "", Headers(headers), body))
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (refused(451, b'{"code":0,"msg":"Service unavailable from a restricted location"}'), BrokerError),
+        (refused(400), BrokerError),
+        (refused(404, b"<html>Not Found</html>"), BrokerError),
+        (refused(403), TransientError),  # the firewall, as on REST
+        (refused(503), TransientError),
+        (OSError(111, "Connection refused"), TransientError),
+        (TimeoutError(), TransientError),
+        (InvalidURI("ws//nowhere", "not a URI"), BrokerError),
+    ],
+)
+def test_market_stream_failures(error: Exception, expected: type) -> None:
+    assert type(translate_stream_error(error)) is expected
+
+
+def test_market_stream_refusals_keep_binances_message_and_retry_after() -> None:
+    restricted = translate_stream_error(
+        refused(451, b'{"code":0,"msg":"Service unavailable from a restricted location"}')
+    )
+    assert (
+        "HTTP 451" in str(restricted) and "restricted location" in str(restricted) and restricted.code == 451
+    )
+    limited = translate_stream_error(refused(429, b'{"code":0,"msg":"Too many"}', **{"Retry-After": "7"}))
+    assert isinstance(limited, RateLimited) and limited.retry_after == 7 and not limited.ban
+    banned = translate_stream_error(refused(418, **{"Retry-After": "60"}))
+    assert isinstance(banned, RateLimited) and banned.ban and banned.retry_after == 60

@@ -173,6 +173,48 @@ def test_rest_answers() -> None:
     assert order.average_fill_price is None and order.price == D("0.1") and order.stop_price is None
 
 
+def test_full_answer_fills_are_the_streams_trades() -> None:
+    answer = {
+        "symbol": "BTCUSDT",
+        "orderId": 28,
+        "orderListId": -1,
+        "clientOrderId": "at-1",
+        "transactTime": 1507725176595,
+        "status": "FILLED",
+        "side": "BUY",
+        "fills": [
+            {
+                "price": "4000.00000000",
+                "qty": "1.00000000",
+                "commission": "4.00000000",
+                "commissionAsset": "USDT",
+                "tradeId": 56,
+            },
+            {
+                "price": "3999.00000000",
+                "qty": "5.00000000",
+                "commission": "0",
+                "commissionAsset": "BNB",
+                "tradeId": 57,
+            },
+        ],
+    }
+    first, second = mapping.fills_from_new_order(answer, "binance")
+    assert first.trade_id == mapping.fill_from_report(report(x="TRADE", t=56), "binance").trade_id  # type: ignore[union-attr]
+    assert (first.client_order_id, first.venue_order_id, first.side) == ("at-1", "28", OrderSide.BUY)
+    assert (first.quantity, first.price, first.commission, first.commission_asset) == (
+        D("1"),
+        D("4000"),
+        D("4"),
+        "USDT",
+    )
+    assert first.liquidity is Liquidity.TAKER and first.timestamp == 1507725176.595
+    assert second.trade_id == "BTCUSDT:57" and second.commission == 0
+    assert mapping.fills_from_new_order({**answer, "fills": []}, "binance") == []
+    ack = {k: v for k, v in answer.items() if k != "fills"}  # newOrderRespType ACK / RESULT
+    assert mapping.fills_from_new_order(ack, "binance") == []
+
+
 def test_my_trades_item() -> None:
     trade = {
         "symbol": "BNBBTC",
@@ -303,7 +345,6 @@ def test_quantities_are_written_without_exponent() -> None:
     [
         _request(OrderType.LIMIT, OrderSide.BUY, price=D("1"), time_in_force=TimeInForce.DAY),
         _request(OrderType.MARKET, OrderSide.BUY, time_in_force=TimeInForce.FOK),
-        OrderRequest("at-1", "BTCUSDT", OrderSide.BUY, OrderType.MARKET, D("1"), reduce_only=True),
         _request(OrderType.STOP, OrderSide.BUY, stop_price=D("1"), time_in_force=TimeInForce.IOC),
     ],
 )
@@ -323,3 +364,126 @@ def test_account_balances() -> None:
         {"balances": [{"asset": "BTC", "free": "4723846.89208129", "locked": "0.00000000"}]}
     )
     assert balances[0].asset == "BTC" and balances[0].total == D("4723846.89208129")
+
+
+def test_amend_answer() -> None:
+    answer = {
+        "transactTime": 1741926410255,
+        "executionId": 75,
+        "amendedOrder": {
+            "symbol": "BTCUSDT",
+            "orderId": 33,
+            "orderListId": -1,
+            "origClientOrderId": "at-1",
+            "clientOrderId": "at-1",
+            "price": "6.00000000",
+            "qty": "5.00000000",
+            "executedQty": "1.00000000",
+            "preventedQty": "0.00000000",
+            "quoteOrderQty": "0.00000000",
+            "cumulativeQuoteQty": "6.00000000",
+            "status": "PARTIALLY_FILLED",
+            "timeInForce": "GTC",
+            "type": "LIMIT",
+            "side": "SELL",
+            "workingTime": 1741926410242,
+            "selfTradePreventionMode": "NONE",
+        },
+    }
+    update = mapping.update_from_amend(answer, "binance")
+    assert (update.client_order_id, update.venue_order_id, update.status) == (
+        "at-1",
+        "33",
+        OrderStatus.PARTIALLY_FILLED,
+    )
+    assert (update.quantity, update.filled_quantity, update.average_price, update.price) == (
+        D("5"),
+        D("1"),
+        D("6"),
+        D("6"),
+    )
+    later_leg = mapping.update_from_amend(answer, "binance", prior_filled=D("2"), prior_quote=D("10"))
+    assert (later_leg.quantity, later_leg.filled_quantity) == (D("7"), D("3"))
+
+
+def test_replaced_report_is_an_amendment_of_the_same_order() -> None:
+    event = report(x="REPLACED", X="NEW", q="0.50000000", c="at-1", C="at-1")
+    update = mapping.update_from_report(event, "binance")
+    assert (update.client_order_id, update.status, update.quantity) == (
+        "at-1",
+        OrderStatus.ACCEPTED,
+        D("0.5"),
+    )
+    assert mapping.fill_from_report(event, "binance") is None
+    renamed = report(x="REPLACED", X="NEW", c="random-new-id", C="at-1")  # an amend that changed the id
+    assert mapping.report_client_order_id(renamed) == "at-1"
+
+
+def test_self_trade_prevention_expiry() -> None:
+    event = report(x="TRADE_PREVENTION", X="EXPIRED_IN_MATCH", eR="NONE")
+    update = mapping.update_from_report(event, "binance")
+    assert update.status is OrderStatus.EXPIRED and mapping.fill_from_report(event, "binance") is None
+
+
+def test_trade_report_with_a_json_number_is_read_exactly() -> None:
+    """Binance sends strings; a number that slipped through is read through ``str``, never as float math."""
+    fill = mapping.fill_from_report(report(x="TRADE", X="FILLED", l=0.1, L="3.3", t=1, n=0), "binance")
+    assert fill is not None and fill.quantity == D("0.1") and fill.commission == 0
+
+
+@pytest.mark.parametrize("side", [OrderSide.BUY, OrderSide.SELL])
+def test_reduce_only_goes_out_as_a_plain_order(side: OrderSide) -> None:
+    request = OrderRequest("at-1", "BTCUSDT", side, OrderType.MARKET, D("1"), reduce_only=True)
+    params = mapping.new_order_params(request, "MARKET")
+    assert params["side"] == side.value and "reduceOnly" not in params
+
+
+BOOK_TICKER = {
+    "u": 400900217,
+    "s": "BNBUSDT",
+    "b": "25.35190000",
+    "B": "31.21000000",
+    "a": "25.36520000",
+    "A": "40.66000000",
+}
+
+
+def test_book_ticker_payload_raw_and_combined() -> None:
+    raw = mapping.quote_from_book_ticker(BOOK_TICKER, "binance")
+    combined = mapping.quote_from_book_ticker(
+        {"stream": "bnbusdt@bookTicker", "data": BOOK_TICKER}, "binance"
+    )
+    assert raw is not None and combined is not None
+    for quote in (raw, combined):
+        assert (quote.symbol, quote.bid, quote.ask, quote.venue) == (
+            "BNBUSDT",
+            D("25.35190000"),
+            D("25.36520000"),
+            "binance",
+        )
+        assert type(quote.bid) is D and quote.spread == D("0.0133")
+
+
+def test_what_is_not_a_book_ticker_is_no_quote() -> None:
+    assert mapping.quote_from_book_ticker({"result": None, "id": 1}, "binance") is None
+    assert (
+        mapping.quote_from_book_ticker({"stream": "bnbusdt@trade", "data": {"e": "trade"}}, "binance") is None
+    )
+    assert mapping.quote_from_book_ticker([BOOK_TICKER], "binance") is None
+    empty_bids = dict(BOOK_TICKER, b="0.00000000", B="0.00000000")  # Binance writes an empty side as zeros
+    assert mapping.quote_from_book_ticker(empty_bids, "binance") is None
+
+
+def test_book_ticker_answer() -> None:
+    answer = {
+        "symbol": "LTCBTC",
+        "bidPrice": "4.00000000",
+        "bidQty": "431.00000000",
+        "askPrice": "4.00000200",
+        "askQty": "9.00000000",
+    }
+    quote = mapping.quote_from_book_ticker_answer(answer, "binance")
+    assert quote is not None and (quote.symbol, quote.bid, quote.ask) == ("LTCBTC", D("4"), D("4.000002"))
+    assert mapping.quote_from_book_ticker_answer(dict(answer, askPrice="0.00000000"), "binance") is None
+    number = mapping.quote_from_book_ticker({**BOOK_TICKER, "b": 25.3519}, "binance")  # a stray JSON number
+    assert number is not None and number.bid == D("25.3519")

@@ -222,3 +222,92 @@ async def test_matching_and_balances(raw: tuple[BinanceVenue, Raw]) -> None:
     commission = sum(t.commission for t in exchange.trades)
     assert exchange.free["BTC"] == btc + D("0.01") - commission
     assert exchange.free["USDT"] == usdt - D("490")
+
+
+async def test_amend_keep_priority(raw: tuple[BinanceVenue, Raw]) -> None:
+    venue, api = raw
+    exchange = venue.exchange
+    await api.call("POST", "order", LIMIT)
+    await api.call("POST", "order", dict(LIMIT, newClientOrderId="raw-2"))  # same price, behind raw-1
+    amend = {
+        "symbol": "BTCUSDT",
+        "origClientOrderId": "raw-1",
+        "newClientOrderId": "raw-1",
+        "newQty": "0.004",
+    }
+    status, body, headers = await api.call("PUT", "order/amend/keepPriority", amend)
+    assert status == 200 and "X-MBX-ORDER-COUNT-10S" not in headers  # an amendment is not a new order
+    amended = body["amendedOrder"]
+    assert (amended["orderId"], amended["clientOrderId"], amended["qty"]) == (1, "raw-1", "0.00400000")
+    assert {"transactTime", "executionId"} <= set(body) and "cumulativeQuoteQty" in amended
+    assert exchange.locked["USDT"] == D("49000") * D("0.014")  # the removed 0.006 released its funds
+    exchange.set_liquidity("BTCUSDT", D("0.004"))
+    trades = exchange.set_price("BTCUSDT", D("48000"))
+    assert [t.client_order_id for t in trades] == ["raw-1"]  # it kept its place in the queue
+    second = dict(amend, origClientOrderId="raw-2", newClientOrderId="raw-2")
+    for qty, message in [
+        ("0.01", "The requested action would change no state; rejecting"),
+        ("0.02", "Order amend (quantity increase) is not supported."),
+    ]:
+        status, body, _ = await api.call("PUT", "order/amend/keepPriority", dict(second, newQty=qty))
+        assert (status, body) == (400, {"code": -2038, "msg": message})
+    _, body, _ = await api.call("PUT", "order/amend/keepPriority", amend)  # raw-1 is filled now
+    assert body == {"code": -2038, "msg": "Unknown order sent."}
+    _, body, _ = await api.call("PUT", "order/amend/keepPriority", dict(second, newQty="0.000001"))
+    assert body == {"code": -1013, "msg": "Filter failure: LOT_SIZE"}
+    exchange.markets["BTCUSDT"].spec.amend_allowed = False
+    _, body, _ = await api.call("PUT", "order/amend/keepPriority", dict(second, newQty="0.005"))
+    assert body == {"code": -2038, "msg": "Order amend is not supported for this symbol."}
+
+
+def _ws_signed(params: dict[str, Any], *, secret: str = DEFAULT_API_SECRET) -> dict[str, Any]:
+    """The WebSocket API's signature: every param but ``signature``, sorted, ``&``-joined."""
+    params = {"apiKey": DEFAULT_API_KEY, "timestamp": int(time.time() * 1000), **params}
+    payload = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+    return {**params, "signature": hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()}
+
+
+async def test_websocket_api_user_data_stream(raw: tuple[BinanceVenue, Raw]) -> None:
+    venue, api = raw
+    async with api.http.ws_connect(venue.ws_api_url) as ws:
+
+        async def ask(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+            await ws.send_json({"id": method, "method": method, "params": params or {}})
+            answer: dict[str, Any] = await ws.receive_json(timeout=2)
+            assert answer["id"] == method and "rateLimits" in answer
+            return answer
+
+        bad = await ask("userDataStream.subscribe.signature", _ws_signed({}, secret="wrong"))
+        assert (bad["status"], bad["error"]) == (
+            400,
+            {"code": -1022, "msg": "Signature for this request is not valid."},
+        )
+        ok = await ask("userDataStream.subscribe.signature", _ws_signed({}))
+        assert ok["status"] == 200 and ok["result"] == {"subscriptionId": 0}
+        again = await ask("userDataStream.subscribe.signature", _ws_signed({}))
+        assert again["error"]["code"] == -2035
+        assert (await ask("session.subscriptions"))["result"] == [{"subscriptionId": 0}]
+        assert (await ask("ping"))["result"] == {}
+
+        market = {k: v for k, v in LIMIT.items() if k not in ("timeInForce", "price")}
+        status, _, _ = await api.call("POST", "order", dict(market, type="MARKET"))
+        assert status == 200
+        events = [(await ws.receive_json(timeout=2))["event"] for _ in range(3)]
+        assert [(e["e"], e.get("x")) for e in events] == [
+            ("executionReport", "NEW"),
+            ("executionReport", "TRADE"),
+            ("outboundAccountPosition", None),
+        ]
+        trade = events[1]
+        assert trade["X"] == "FILLED" and trade["t"] == 1 and trade["N"] == "BTC" and trade["c"] == "raw-1"
+
+        venue.limits.weight_per_minute = 0  # the next request is over the limit
+        limited = await ask("ping")
+        assert limited["status"] == 429 and limited["error"]["code"] == -1003
+        assert limited["error"]["data"]["retryAfter"] > time.time() * 1000  # epoch ms, as Binance sends
+        venue.limits.weight_per_minute = 6000
+
+        done = await ask("userDataStream.unsubscribe")
+        assert done["status"] == 200
+        terminated = await ws.receive_json(timeout=2)
+        assert terminated["event"]["e"] == "eventStreamTerminated" and terminated["subscriptionId"] == 0

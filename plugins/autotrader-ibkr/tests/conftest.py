@@ -1,44 +1,26 @@
-"""Shared fixtures: asyncio only (the IB libraries are asyncio), a guard against undecodable messages.
+"""Shared fixtures: asyncio only (the IB libraries are asyncio), a guard against dropped messages.
 
 The IB client libraries log and drop a message they cannot decode instead of raising, so every
-test here fails if the library's decoder logged anything at ERROR: a wrong field layout in the
-local TWS cannot pass silently.
+test here runs inside a :class:`~autotrader_ibkr.decode_guard.DecodeGuard` and fails if the
+library reported one (tests that drive the client without the harness are covered too).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from autotrader.testing.harness import HarnessSession
 
-from autotrader_ibkr.compat import LIBRARY
+from autotrader_ibkr.decode_guard import DecodeGuard
 from autotrader_ibkr.harness import harness
-
-DECODER_LOGGERS = (f"{LIBRARY}.Decoder", f"{LIBRARY}.decoder")
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 @pytest.fixture(autouse=True)
-def undecodable_messages_fail() -> Iterator[_Collect]:
-    handler = _Collect()
-    loggers = [logging.getLogger(name) for name in DECODER_LOGGERS]
-    for logger in loggers:
-        logger.addHandler(handler)
-    yield handler
-    for logger in loggers:
-        logger.removeHandler(handler)
-    problems = [f"{r.name}: {r.getMessage()}" for r in handler.records]
-    assert not problems, "the IB client could not decode messages from the local TWS:\n" + "\n".join(problems)
+def undecodable_messages_fail() -> Iterator[DecodeGuard]:
+    with DecodeGuard() as guard:
+        yield guard
+    guard.check()
 
 
 @pytest.fixture

@@ -9,44 +9,15 @@ import attrs
 import pytest
 from autotrader.errors import AmbiguousOutcome, RateLimited
 from autotrader.model import Fill, ModifyRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
-from autotrader.oms import OrderManager
-from autotrader.resiliency import ResiliencyManager
 from autotrader.testing.harness import Fault, HarnessSession
 from autotrader.testing.support import away, fills_match_trades, request, wait_for
 
 from autotrader_ibkr.adapter import ClientIdInUse, IbkrAdapter
-from autotrader_ibkr.harness import TwsVenueControl
 from autotrader_ibkr.mapping import wire_float
+from autotrader_ibkr.tws import requests as rq
+from ibkr_support import adapter, control, fills, oms_for, record
 
 pytestmark = pytest.mark.anyio
-
-
-def control(s: HarnessSession) -> TwsVenueControl:
-    assert isinstance(s.control, TwsVenueControl)
-    return s.control
-
-
-def adapter(s: HarnessSession) -> IbkrAdapter:
-    assert isinstance(s.adapter, IbkrAdapter)
-    return s.adapter
-
-
-def record(s: HarnessSession) -> list[object]:
-    events: list[object] = []
-    s.adapter.add_listener(events.append)
-    return events
-
-
-def fills(events: list[object]) -> list[Fill]:
-    return [e for e in events if isinstance(e, Fill)]
-
-
-def oms_for(s: HarnessSession) -> OrderManager:
-    return OrderManager(
-        s.adapter,
-        ResiliencyManager(s.adapter, initial_backoff=0.05, reconcile_delay=0.05),
-        order_timeout=None,
-    )
 
 
 async def test_instruments_come_from_contract_details(session: HarnessSession) -> None:
@@ -68,6 +39,9 @@ async def test_order_ref_is_the_client_id_and_order_id_is_kept(session: HarnessS
     )
     assert modified.price == away(session, -12)
     assert len(control(session).exchange.orders) == 1 and venue_order.lmt_price == away(session, -12)
+    placed = [rq.parse_place_order(r) for r in control(session).server.requests if r[0] == "3"]
+    assert [p.order_id for p in placed] == [venue_order.order_id] * 2  # the modify re-placed the same id
+    assert {p.order_ref for p in placed} == {req.client_order_id}
 
 
 async def test_futures_and_fx_trade(session: HarnessSession) -> None:
@@ -80,6 +54,31 @@ async def test_futures_and_fx_trade(session: HarnessSession) -> None:
     assert {f.symbol for f in fills(events)} == {"ESZ5", "EUR.USD"}
     positions = {p.symbol: p.quantity for p in await session.adapter.get_positions()}
     assert positions == {"ESZ5": 1, "EUR.USD": 20000}
+
+
+async def test_balances_are_cash_per_currency_and_the_summary_has_the_account_values(
+    session: HarnessSession,
+) -> None:
+    req = attrs.evolve(
+        request(session, OrderSide.BUY, OrderType.MARKET, quantity=Decimal(20000)), symbol="EUR.USD"
+    )
+    await session.adapter.submit_order(req)
+    venue = control(session).exchange
+    await wait_for(lambda: Decimal(20000) == venue.cash.get("EUR"))
+
+    def streamed() -> dict[str, Decimal]:
+        values = adapter(session).ib.accountValues()
+        return {
+            v.currency: Decimal(v.value) for v in values if v.tag == "CashBalance" and v.currency != "BASE"
+        }
+
+    await wait_for(lambda: streamed() == venue.cash, what="the account update")
+    balances = {b.asset: b.free for b in await session.adapter.get_balances()}
+    assert balances == venue.cash and set(balances) == {"EUR", "USD"}
+    summary = await adapter(session).account_summary()
+    values = {tag: Decimal(v) for tag, v, currency in venue.account_values() if currency == "USD"}
+    assert summary["NetLiquidation"] == values["NetLiquidation"]
+    assert summary["AvailableFunds"] == values["AvailableFunds"]
 
 
 async def test_socket_drop_after_accept_is_reconciled_not_resent(session: HarnessSession) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from autotrader_ibkr.tws.exchange import Exchange, Executed, OrderChanged, OrderError
-from autotrader_ibkr.tws.messages import ContractQuery, PlaceOrder
+from autotrader_ibkr.tws.requests import ContractQuery, PlaceOrder
 
 AAPL = 265598
 STOCK = ContractQuery(0, "AAPL", "STK", "", "SMART", "", "USD", "", "")

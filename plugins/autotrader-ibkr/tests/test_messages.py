@@ -8,19 +8,21 @@ which the autouse guard in conftest turns into a failure).
 from __future__ import annotations
 
 import datetime
+import importlib
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from autotrader_ibkr.compat import LIBRARY
 from autotrader_ibkr.tws import messages as m
 from autotrader_ibkr.tws.exchange import default_contracts
+from autotrader_ibkr.tws.marketdata import NO_QUOTE, Subscription, TopOfBook
 from autotrader_ibkr.tws.model import Execution, Position, VenueOrder
-from autotrader_ibkr.tws.wire import SERVER_VERSION, decode_payload, encode_message
+from autotrader_ibkr.tws.wire import SERVER_VERSION, Out, decode_payload, encode_message
 
-pytest.importorskip("ib_async")
-from ib_async.decoder import Decoder
+Decoder = importlib.import_module(f"{LIBRARY}.decoder").Decoder
 
 
 class Recorder:
@@ -79,6 +81,57 @@ def execution(o: VenueOrder) -> Execution:
         liquidity=1,
         realized_pnl=Decimal("3.5"),
     )
+
+
+def _samples() -> dict[Out, tuple[m.Message, str]]:
+    o = order()
+    e = execution(o)
+    p = Position(STOCK, quantity=Decimal(10), average_cost=Decimal("99.5"))
+    return {
+        Out.ORDER_STATUS: (m.order_status(o), "orderStatus"),
+        Out.ERR_MSG: (m.error(-1, 2104, "ok"), "error"),
+        Out.OPEN_ORDER: (m.open_order(o), "openOrder"),
+        Out.ACCT_VALUE: (m.account_value("NetLiquidation", "1", "USD"), "updateAccountValue"),
+        Out.PORTFOLIO_VALUE: (m.portfolio_value(p, Decimal(100)), "updatePortfolio"),
+        Out.ACCT_UPDATE_TIME: (m.account_update_time("15:04"), "updateAccountTime"),
+        Out.NEXT_VALID_ID: (m.next_valid_id(1), "nextValidId"),
+        Out.CONTRACT_DATA: (m.contract_details(1, STOCK), "contractDetails"),
+        Out.EXECUTION_DATA: (m.execution_data(3, e), "execDetails"),
+        Out.MANAGED_ACCTS: (m.managed_accounts(["DU1"]), "managedAccounts"),
+        Out.CURRENT_TIME: (m.current_time(1), "currentTime"),
+        Out.CONTRACT_DATA_END: (m.contract_details_end(1), "contractDetailsEnd"),
+        Out.OPEN_ORDER_END: (m.open_order_end(), "openOrderEnd"),
+        Out.ACCT_DOWNLOAD_END: (m.account_download_end(), "accountDownloadEnd"),
+        Out.EXECUTION_DATA_END: (m.execution_data_end(3), "execDetailsEnd"),
+        Out.COMMISSION_REPORT: (m.commission_report(e), "commissionReport"),
+        Out.POSITION_DATA: (m.position(p), "position"),
+        Out.POSITION_END: (m.position_end(), "positionEnd"),
+        Out.ACCOUNT_SUMMARY: (m.account_summary(1, "AvailableFunds", "1", "USD"), "accountSummary"),
+        Out.ACCOUNT_SUMMARY_END: (m.account_summary_end(1), "accountSummaryEnd"),
+        Out.ACCOUNT_UPDATE_MULTI: (
+            m.account_update_multi(1, "CashBalance", "1", "USD"),
+            "accountUpdateMulti",
+        ),
+        Out.ACCOUNT_UPDATE_MULTI_END: (m.account_update_multi_end(1), "accountUpdateMultiEnd"),
+        Out.COMPLETED_ORDER: (m.completed_order(order(status="Filled")), "completedOrder"),
+        Out.COMPLETED_ORDERS_END: (m.completed_orders_end(), "completedOrdersEnd"),
+        Out.TICK_PRICE: (m.tick_price(4, 1, Decimal("99.99"), Decimal(100), 1), "priceSizeTick"),
+        Out.TICK_SIZE: (m.tick_size(4, 0, Decimal(100)), "tickSize"),
+        Out.TICK_SNAPSHOT_END: (m.tick_snapshot_end(4), "tickSnapshotEnd"),
+        Out.MARKET_DATA_TYPE: (m.market_data_type(4, 1), "marketDataType"),
+        Out.TICK_REQ_PARAMS: (m.tick_req_params(4, Decimal("0.01"), "", 3), "tickReqParams"),
+    }
+
+
+def test_every_message_the_tws_writes_is_covered() -> None:
+    assert set(_samples()) == set(Out)
+
+
+@pytest.mark.parametrize("msg_id", list(Out), ids=[o.name for o in Out])
+def test_each_message_decodes_to_its_wrapper_call(msg_id: Out) -> None:
+    message, wrapper_call = _samples()[msg_id]
+    assert message[0] == msg_id
+    assert decode(message)[0] == wrapper_call
 
 
 def test_session_messages() -> None:
@@ -246,3 +299,60 @@ def test_account_messages() -> None:
         "accountSummary",
         (4, "DU1", "AvailableFunds", "10", "USD"),
     )
+
+
+def test_market_data_messages() -> None:
+    assert decode(m.tick_price(5, 1, Decimal("99.99"), Decimal(100), 1)) == (
+        "priceSizeTick",
+        (5, 1, 99.99, 100.0),
+    )
+    assert decode(m.tick_price(5, 2, NO_QUOTE, Decimal(0), 0)) == ("priceSizeTick", (5, 2, -1.0, 0.0))
+    assert decode(m.tick_price(5, 66, Decimal("1.10005"), Decimal("2.5"), 0)) == (
+        "priceSizeTick",
+        (5, 66, 1.10005, 2.5),
+    )
+    assert decode(m.tick_size(5, 3, Decimal(250))) == ("tickSize", (5, 3, 250.0))
+    assert decode(m.tick_req_params(5, Decimal("0.00005"), "", 3)) == ("tickReqParams", (5, 5e-05, "", 3))
+    assert decode(m.market_data_type(5, 3)) == ("marketDataType", (5, 3))
+    assert decode(m.tick_snapshot_end(5)) == ("tickSnapshotEnd", (5,))
+
+
+def _ticks(messages: list[m.Message]) -> list[tuple[str, tuple[Any, ...]]]:
+    return [decode(message) for message in messages]
+
+
+def test_a_subscription_sends_both_sides_first_then_only_what_moved() -> None:
+    sub = Subscription(req_id=9, con_id=STOCK.con_id)
+    book = TopOfBook(Decimal("99.99"), Decimal(100), Decimal("100.01"), Decimal(100))
+    first = sub.ticks(book)
+    assert [msg[-1] for msg in first if msg[0] == Out.TICK_PRICE] == [1, 1]  # canAutoExecute
+    assert _ticks(first) == [
+        ("priceSizeTick", (9, 1, 99.99, 100.0)),
+        ("tickSize", (9, 0, 100.0)),
+        ("priceSizeTick", (9, 2, 100.01, 100.0)),
+        ("tickSize", (9, 3, 100.0)),
+    ]
+    assert sub.ticks(book) == []
+    higher_ask = TopOfBook(Decimal("99.99"), Decimal(100), Decimal("100.02"), Decimal(100))
+    assert _ticks(sub.ticks(higher_ask)) == [
+        ("priceSizeTick", (9, 2, 100.02, 100.0)),
+        ("tickSize", (9, 3, 100.0)),
+    ]
+    thinner_bid = TopOfBook(Decimal("99.99"), Decimal(4), Decimal("100.02"), Decimal(100))
+    assert _ticks(sub.ticks(thinner_bid)) == [("tickSize", (9, 0, 4.0))]
+
+
+def test_no_price_is_minus_one_with_size_zero_and_delayed_data_has_its_own_tick_types() -> None:
+    empty = TopOfBook.around(None, Decimal("0.01"), Decimal(100))
+    assert (empty.bid, empty.bid_size, empty.ask, empty.ask_size) == (NO_QUOTE, 0, NO_QUOTE, 0)
+    assert TopOfBook.around(Decimal(100), Decimal("0.01"), Decimal(0)) == empty
+    messages = Subscription(req_id=3, con_id=1).ticks(empty)
+    assert [msg[-1] for msg in messages if msg[0] == Out.TICK_PRICE] == [0, 0]  # not executable
+    delayed = Subscription(req_id=3, con_id=1, delayed=True)
+    book = TopOfBook.around(Decimal(100), Decimal("0.01"), Decimal(100))
+    assert [(name, args[1]) for name, args in _ticks(delayed.ticks(book))] == [
+        ("priceSizeTick", 66),
+        ("tickSize", 69),
+        ("priceSizeTick", 67),
+        ("tickSize", 70),
+    ]

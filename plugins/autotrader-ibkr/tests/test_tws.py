@@ -14,7 +14,7 @@ import pytest
 
 from autotrader_ibkr.compat import IB, Contract, Order
 from autotrader_ibkr.tws import TwsServer, running_tws
-from autotrader_ibkr.tws import messages as m
+from autotrader_ibkr.tws import requests as rq
 from autotrader_ibkr.tws.wire import In
 
 pytestmark = pytest.mark.anyio
@@ -57,7 +57,7 @@ async def test_place_order_is_read_as_the_client_wrote_it(tws: TwsServer) -> Non
         [details] = await ib.reqContractDetailsAsync(
             Contract(secType="STK", symbol="AAPL", exchange="SMART", currency="USD")
         )
-        _req_id, query = m.parse_contract_query(requests(tws, In.REQ_CONTRACT_DATA)[-1])
+        query = rq.parse_contract_details(requests(tws, In.REQ_CONTRACT_DATA)[-1]).contract
         assert (query.symbol, query.sec_type, query.exchange, query.currency) == (
             "AAPL",
             "STK",
@@ -75,7 +75,7 @@ async def test_place_order_is_read_as_the_client_wrote_it(tws: TwsServer) -> Non
         )
         trade = ib.placeOrder(details.contract, order)
         await asyncio.sleep(0.1)
-        placed = m.parse_place_order(requests(tws, In.PLACE_ORDER)[-1])
+        placed = rq.parse_place_order(requests(tws, In.PLACE_ORDER)[-1])
         assert (placed.order_id, placed.action, placed.total_quantity, placed.order_type) == (
             trade.order.orderId,
             "SELL",
@@ -92,11 +92,11 @@ async def test_place_order_is_read_as_the_client_wrote_it(tws: TwsServer) -> Non
         assert trade.orderStatus.status == "Submitted"
         ib.cancelOrder(trade.order)
         await asyncio.sleep(0.1)
-        assert m.parse_cancel_order(requests(tws, In.CANCEL_ORDER)[-1]) == trade.order.orderId
+        assert rq.parse_cancel_order(requests(tws, In.CANCEL_ORDER)[-1]).order_id == trade.order.orderId
         assert trade.orderStatus.status == "Cancelled"
         fills = await ib.reqExecutionsAsync()
         query_fields = requests(tws, In.REQ_EXECUTIONS)[-1]
-        assert m.parse_execution_query(query_fields).req_id == int(query_fields[2]) and fills == []
+        assert rq.parse_execution_query(query_fields).req_id == int(query_fields[2]) and fills == []
     finally:
         ib.disconnect()
 
@@ -110,6 +110,10 @@ async def test_fill_reaches_the_client_with_its_commission(tws: TwsServer) -> No
         )
         await asyncio.sleep(0.2)
         assert trade.orderStatus.status == "Filled"
+        # acknowledged as it arrived (Submitted, nothing filled), then Filled after its execution
+        statuses = list(dict.fromkeys(entry.status for entry in trade.log))
+        assert statuses == ["PendingSubmit", "Submitted", "Filled"]
+        assert trade.log[1].status == "Submitted" and not trade.log[1].message.startswith("Fill")
         [fill] = trade.fills
         assert fill.execution.execId == tws.exchange.executions[0].exec_id
         assert Decimal(repr(fill.commissionReport.commission)) == tws.exchange.executions[0].commission
@@ -147,3 +151,71 @@ async def test_a_client_outside_version_176_is_refused(tws: TwsServer) -> None:
         with pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):
             with anyio.fail_after(2):
                 await stream.receive()
+
+
+async def test_ib_error_codes_reach_the_client(tws: TwsServer) -> None:
+    """201 reject, 202 cancelled, 103 duplicate id, 104 modify filled, 110 off tick, 10147/161 cancel."""
+    ib = await connected(tws)
+    codes: list[tuple[int, int]] = []
+    ib.errorEvent += lambda req_id, code, text, contract: codes.append((req_id, code))
+    try:
+        [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+        contract = details.contract
+        filled = ib.placeOrder(contract, Order(action="BUY", totalQuantity=1, orderType="MKT", orderRef="f"))
+        await asyncio.sleep(0.1)
+        tws.exchange.forced_rejects.append("no")
+        rejected = ib.placeOrder(
+            contract, Order(action="BUY", totalQuantity=1, orderType="MKT", orderRef="r")
+        )
+        resting = ib.placeOrder(
+            contract, Order(action="BUY", totalQuantity=1, orderType="LMT", lmtPrice=90.0, orderRef="l")
+        )
+        await asyncio.sleep(0.1)
+        ib.cancelOrder(resting.order)
+        off_tick = Order(action="BUY", totalQuantity=1, orderType="LMT", lmtPrice=90.001, orderRef="t")
+        off_tick.orderId = ib.client.getReqId()
+        ib.client.placeOrder(off_tick.orderId, contract, off_tick)
+        again = Order(action="BUY", totalQuantity=1, orderType="MKT", orderRef="d")
+        ib.client.placeOrder(rejected.order.orderId, contract, again)  # an id already used
+        ib.client.placeOrder(filled.order.orderId, contract, filled.order)  # modify a filled order
+        ib.client.cancelOrder(filled.order.orderId, "")  # cancel a filled order
+        ib.client.cancelOrder(999999, "")  # cancel an order TWS never had
+        await asyncio.sleep(0.2)
+    finally:
+        ib.disconnect()
+    assert (rejected.order.orderId, 201) in codes
+    assert (resting.order.orderId, 202) in codes
+    assert (off_tick.orderId, 110) in codes
+    assert (rejected.order.orderId, 103) in codes
+    assert (filled.order.orderId, 104) in codes
+    assert (filled.order.orderId, 161) in codes
+    assert (999999, 10147) in codes
+
+
+async def test_market_data_snapshot_stream_and_its_errors_reach_the_client(tws: TwsServer) -> None:
+    ib = await connected(tws)
+    codes: list[tuple[int, int]] = []
+    ib.errorEvent += lambda req_id, code, text, contract: codes.append((req_id, code))
+    try:
+        [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+        contract = details.contract
+        [snapshot] = await ib.reqTickersAsync(contract)  # snapshot: ends with TICK_SNAPSHOT_END
+        assert (snapshot.bid, snapshot.bidSize, snapshot.ask, snapshot.askSize) == (99.99, 100, 100.01, 100)
+        assert [s.req_id for s in tws.sessions[5].market_data.values()] == []
+        ticker = ib.reqMktData(contract, "", False, False)
+        await asyncio.sleep(0.1)
+        assert (ticker.bid, ticker.ask, ticker.minTick, ticker.marketDataType) == (99.99, 100.01, 0.01, 1)
+        tws.set_price(265598, Decimal("100.5"))
+        tws.set_liquidity(265598, Decimal(7))
+        await asyncio.sleep(0.1)
+        assert (ticker.bid, ticker.bidSize, ticker.ask, ticker.askSize) == (100.49, 7, 100.51, 7)
+        [req_id] = tws.sessions[5].market_data
+        ib.client.reqMktData(req_id, contract, "", False, False, [])  # the same request id again
+        ib.client.cancelMktData(999999)  # a request TWS never had
+        ib.client.reqMktData(ib.client.getReqId(), Contract(conId=1, exchange="SMART"), "", False, False, [])
+        ib.cancelMktData(contract)
+        await asyncio.sleep(0.1)
+        assert tws.sessions[5].market_data == {}
+    finally:
+        ib.disconnect()
+    assert (req_id, 102) in codes and (999999, 300) in codes and any(code == 200 for _, code in codes)

@@ -1,6 +1,8 @@
 """The conformance suite every broker plugin must pass, and the VenueHarness contract."""
 
 from autotrader.testing.harness import (
+    ExternalVenue,
+    ExternalVenueHarness,
     Fault,
     HarnessSession,
     LedgerOrder,
@@ -9,4 +11,13 @@ from autotrader.testing.harness import (
     VenueHarness,
 )
 
-__all__ = ["Fault", "HarnessSession", "LedgerOrder", "LedgerTrade", "VenueControl", "VenueHarness"]
+__all__ = [
+    "ExternalVenue",
+    "ExternalVenueHarness",
+    "Fault",
+    "HarnessSession",
+    "LedgerOrder",
+    "LedgerTrade",
+    "VenueControl",
+    "VenueHarness",
+]

@@ -25,7 +25,7 @@ from autotrader.model import OrderRequest, OrderSide, OrderStatus, OrderType
 from autotrader.plugins import BrokerSpec
 from autotrader.risk import RiskLimits
 from autotrader.testing.harness import Fault, HarnessSession
-from autotrader.testing.support import IdleStrategy, new_id
+from autotrader.testing.support import IdleStrategy, net_positions, new_id
 
 __all__ = ["ChaosReport", "run_chaos"]
 
@@ -188,9 +188,7 @@ async def _settle_and_compare(
             unsent_but_at_venue += 1
         if status not in (OrderStatus.REJECTED, None) and not at_venue[coid]:
             sent_but_missing += 1
-    venue_position = sum(
-        (t.quantity if t.side is OrderSide.BUY else -t.quantity for t in trades.values()), Decimal(0)
-    )
+    venue_position = net_positions(trades.values()).get(session.symbol, Decimal(0))
     ours = oms.positions.quantity(session.symbol)
     divergence = {} if ours == venue_position else {session.symbol: (str(ours), str(venue_position))}
     await engine.disconnect()

@@ -5,16 +5,21 @@ manager that starts the plugin's venue on 127.0.0.1, connects a real adapter to 
 :class:`HarnessSession`.  The suite then acts through the adapter (the way the engine would) and
 checks the outcome against :class:`VenueControl`'s ledger: the venue's truth, not the adapter's
 word.
+
+A plugin may also offer ``BrokerSpec.external_venue``, an :data:`ExternalVenueHarness`: the same
+venue, but with no adapter, for an engine that runs in *another process* (which the crash test
+SIGKILLs and restarts).  It yields an :class:`ExternalVenue`: the control, plus the settings
+that process passes to the plugin's own factory to reach the venue.
 """
 
 from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -22,6 +27,8 @@ from autotrader.adapter import BrokerAdapter
 from autotrader.model import Balance, OrderSide, OrderStatus, OrderType
 
 __all__ = [
+    "ExternalVenue",
+    "ExternalVenueHarness",
     "Fault",
     "HarnessSession",
     "LedgerOrder",
@@ -139,3 +146,35 @@ class HarnessSession:
 
 
 VenueHarness: TypeAlias = Callable[[], AbstractAsyncContextManager[HarnessSession]]
+
+
+@attrs.frozen
+class ExternalVenue:
+    """A plugin's local venue that outlives the engine processes using it.
+
+    The venue runs in the process that entered the harness (its own thread, or for an in-process
+    broker a durable state file), so an engine process can be killed with SIGKILL and restarted
+    against the venue's unchanged state.  That process builds its adapter exactly as a user would:
+    ``BrokerSpec.factory(**broker_config)`` with ``environment`` added to its environment.
+    ``broker_config`` is JSON-serialisable and holds no secret; credentials travel only in
+    ``environment``, under the variable names the plugin's own config reads (never on a command
+    line, where ``ps`` would show them).
+
+    ``control`` reads the venue's ledger and moves its prices; its coroutines run in the event
+    loop that entered the harness.  An in-process broker's control may refuse to act while an
+    engine process holds the venue (its state has one owner at a time).  ``symbol`` trades with
+    ``quantity`` around ``price`` both ways, as in :class:`HarnessSession`.
+    """
+
+    control: VenueControl
+    broker_config: Mapping[str, Any]
+    environment: Mapping[str, str]
+    symbol: str
+    price: Decimal
+    quantity: Decimal
+    tick: Decimal
+
+
+ExternalVenueHarness: TypeAlias = Callable[[], AbstractAsyncContextManager[ExternalVenue]]
+"""Zero-argument factory of an async context manager that starts the venue and yields an
+:class:`ExternalVenue` (and stops the venue on exit)."""

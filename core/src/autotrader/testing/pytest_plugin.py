@@ -19,6 +19,8 @@ OPTION = "--autotrader-broker"
 SUITE_DIR = Path(__file__).with_name("suite")
 _RESULTS = pytest.StashKey[dict[str, collections.Counter[str]]]()
 _CORE = "core"
+_COUNTED = pytest.StashKey[str]()
+"""The outcome a test was counted with in the summary (a failing teardown may change it)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -110,7 +112,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             except UnknownCapability:
                 raise pytest.UsageError(f"{item.nodeid}: unknown capability {name!r}") from None
             if not present:
-                pytest.skip(f"broker lacks capability {name}")
+                why = capabilities.reason_absent(name)
+                pytest.skip(f"broker lacks capability {name}" + (f": {why}" if why else ""))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -119,10 +122,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()
     if not item.config.getoption(OPTION) or not _in_suite(item):
         return
+    names = [n for mark in item.iter_markers("requires") for n in mark.args] or [_CORE]
+    counts = item.config.stash[_RESULTS]
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        names = [n for mark in item.iter_markers("requires") for n in mark.args] or [_CORE]
+        item.stash[_COUNTED] = report.outcome
         for name in names:
-            item.config.stash[_RESULTS][name][report.outcome] += 1
+            counts[name][report.outcome] += 1
+    elif report.when == "teardown" and report.failed and item.stash.get(_COUNTED, None) == "passed":
+        # A harness check at exit (a venue's guard, a leaked order) fails a test that had passed.
+        for name in names:
+            counts[name]["passed"] -= 1
+            counts[name]["failed"] += 1
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -19,9 +24,11 @@ __all__ = [
     "IdleStrategy",
     "away",
     "fills_match_trades",
+    "net_positions",
     "new_id",
     "request",
     "requires_fault",
+    "run_cli",
     "status_of",
     "wait_filled",
     "wait_for",
@@ -105,6 +112,16 @@ def fills_match_trades(fills: list[Fill], trades: list[LedgerTrade]) -> bool:
     return got == want
 
 
+def net_positions(trades: Iterable[LedgerTrade]) -> dict[str, Decimal]:
+    """The net position per symbol that ``trades`` make (buys add, sells subtract; flat ones left out)."""
+    net: dict[str, Decimal] = {}
+    for t in trades:
+        net[t.symbol] = net.get(t.symbol, Decimal(0)) + (
+            t.quantity if t.side is OrderSide.BUY else -t.quantity
+        )
+    return {symbol: quantity for symbol, quantity in net.items() if quantity}
+
+
 def status_of(oms: OrderManager, client_order_id: str) -> OrderStatus | None:
     order = oms.get_order(client_order_id)
     return order.status if order is not None else None
@@ -141,3 +158,34 @@ class IdleStrategy:
 
     def on_fill(self, fill: Fill) -> None:
         return None
+
+
+def run_cli(
+    config: Mapping[str, Any],
+    directory: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    secrets: Sequence[str] = (),
+    timeout: float = 120,
+) -> dict[str, Any]:
+    """``autotrader run`` as a user runs it, in a process of its own: ``config`` written to
+    ``directory/run.yaml``, ``--json --no-progress`` and ``args`` added; its summary, parsed.
+
+    A run that fails fails the caller, with the end of its stderr; so does any of ``secrets``
+    (credentials passed in ``env``) showing in its output.
+    """
+    path = directory / "run.yaml"
+    path.write_text(json.dumps(dict(config)))  # JSON is YAML
+    result = subprocess.run(  # noqa: S603 - this interpreter running autotrader, with the test's arguments
+        [sys.executable, "-m", "autotrader", "run", "-c", str(path), "--json", "--no-progress", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    for secret in secrets:
+        assert secret not in result.stdout + result.stderr, "a secret appeared in the run's output"
+    summary: dict[str, Any] = json.loads(result.stdout)
+    return summary

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 import re
+import time
 from collections.abc import Mapping
 from typing import Final
 
@@ -27,8 +29,9 @@ from autotrader.errors import (
     TransientError,
 )
 from binance.exceptions import BinanceAPIException, BinanceRequestException, BinanceWebsocketUnableToConnect
+from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 
-__all__ = ["Operation", "retry_after_of", "translate", "translate_api_error"]
+__all__ = ["Operation", "retry_after_of", "translate", "translate_api_error", "translate_stream_error"]
 
 
 class Operation(enum.Enum):
@@ -45,10 +48,16 @@ class Operation(enum.Enum):
 
 
 AUTH_CODES: Final = frozenset({-1002, -1022, -2014, -2015})
-UNKNOWN_STATUS_CODES: Final = frozenset({-1006, -1007})
-"""UNEXPECTED_RESP / TIMEOUT: "execution status unknown"."""
+UNKNOWN_STATUS_CODES: Final = frozenset({-1000, -1006, -1007})
+"""UNKNOWN / UNEXPECTED_RESP / TIMEOUT: the request may have been processed ("execution status
+unknown"); an unknown error while processing is treated the same, because reconciling by client
+id is safe whichever way it went and a resend is not."""
+REJECT_CODES: Final = frozenset({-2010, -2011, -2021, -2022, -2038, -2039})
+"""The matching engine refused: new order, cancel, cancel-replace (partly), amend, client id."""
 NOT_EXECUTED_CODES: Final = frozenset({-1001, -1008, -1016, -1021})
 """DISCONNECTED / SERVER_BUSY / SHUTTING_DOWN / bad timestamp: surely not executed."""
+
+UNKNOWN_ORDER: Final = "Unknown order sent."
 
 _FILTER_FIELDS: Final = {
     "PRICE_FILTER": "price",
@@ -74,6 +83,18 @@ def retry_after_of(headers: Mapping[str, str] | None) -> float | None:
         return None
 
 
+def _ws_retry_after(answer: object) -> float | None:
+    """The WebSocket API says when to come back as ``error.data.retryAfter`` (epoch ms)."""
+    if not isinstance(answer, Mapping):
+        return None
+    error = answer.get("error")
+    data = error.get("data") if isinstance(error, Mapping) else None
+    until = data.get("retryAfter") if isinstance(data, Mapping) else None
+    if not isinstance(until, int | float):
+        return None
+    return max(0.0, until / 1000 - time.time())
+
+
 def _field_of(message: str) -> str:
     if message.startswith("Filter failure: "):
         name = message.removeprefix("Filter failure: ").strip()
@@ -87,9 +108,11 @@ def translate_api_error(exc: BinanceAPIException, operation: Operation) -> Autot
     status = int(getattr(exc, "status_code", 0) or 0)
     code = exc.code
     message = str(exc.message or "")
-    headers = getattr(getattr(exc, "response", None), "headers", None)
+    response = getattr(exc, "response", None)
     if status in (418, 429):
-        retry_after = retry_after_of(headers)
+        retry_after = retry_after_of(getattr(response, "headers", None))
+        if retry_after is None:
+            retry_after = _ws_retry_after(response)
         ban = status == 418
         kind = "IP banned" if ban else "rate limited"
         return RateLimited(
@@ -99,6 +122,9 @@ def translate_api_error(exc: BinanceAPIException, operation: Operation) -> Autot
         return AuthenticationError(f"binance refused the credentials: {message}", code=code)
     if code in NOT_EXECUTED_CODES:
         return TransientError(f"binance did not process the request: {message}", code=code)
+    if status == 403:
+        # The web application firewall refused the request before it reached the API.
+        return TransientError(f"binance refused the request at its firewall (403): {message}", code=code)
     if status >= 500 or code in UNKNOWN_STATUS_CODES:
         text = message if code else f"HTTP {status}"
         if operation.changes_orders:
@@ -106,9 +132,9 @@ def translate_api_error(exc: BinanceAPIException, operation: Operation) -> Autot
         return TransientError(f"binance answered {text}", code=code or status)
     if code == -1013 or (code is not None and -1199 <= code <= -1100):
         return InvalidOrder(_field_of(message), message, code=code)
-    if code == -2013 or (code == -2011 and message == "Unknown order sent."):
+    if code == -2013 or (code in (-2011, -2038) and message == UNKNOWN_ORDER):
         return OrderNotFound(f"binance: {message}", code=code)
-    if code == -2010 or code == -2011 or code == -2021 or code == -2022:
+    if code in REJECT_CODES:
         return OrderRejected(message, code=code)
     if operation is Operation.SUBMIT:
         return OrderRejected(message or f"HTTP {status}", code=code)
@@ -134,3 +160,49 @@ def translate(exc: BaseException, operation: Operation) -> AutotraderError:
     if isinstance(exc, BinanceWebsocketUnableToConnect):
         return TransientError(f"binance websocket: {exc}")
     return BrokerError(f"unexpected binance client failure: {exc.__class__.__name__}: {exc}")
+
+
+def _handshake_message(body: bytes | bytearray | None) -> str:
+    """Binance's ``{"code", "msg"}`` of a refused handshake, or the start of whatever it sent."""
+    text = bytes(body or b"").decode("utf-8", "replace")
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return text[:200]
+    return str(answer.get("msg", text[:200])) if isinstance(answer, dict) else text[:200]
+
+
+def translate_stream_error(exc: BaseException) -> AutotraderError:
+    """A market stream connection that failed (before or during its handshake), to the taxonomy.
+
+    Only quotes are at stake, so the question is whether connecting again can help: a refused
+    connection, a timeout, a 5xx or the firewall's 403 may pass (:class:`TransientError`); 429 and
+    418 say when (:class:`RateLimited`); any other 4xx -- 451 for a restricted location, 400 or 404
+    for a path the venue does not serve -- will not, and is a plain :class:`BrokerError`.
+    """
+    if isinstance(exc, AutotraderError):
+        return exc
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
+        message = _handshake_message(exc.response.body)
+        if status in (418, 429):
+            ban = status == 418
+            kind = "IP banned" if ban else "rate limited"
+            return RateLimited(
+                f"binance market stream {kind} ({status}): {message}",
+                retry_after=retry_after_of(exc.response.headers),
+                ban=ban,
+                code=status,
+            )
+        if status in (403, 408) or status >= 500:
+            return TransientError(f"binance market stream refused (HTTP {status}): {message}", code=status)
+        if status == 451:
+            return BrokerError(f"binance refuses service from this location (HTTP 451): {message}", code=451)
+        return BrokerError(
+            f"binance market stream refused the connection (HTTP {status}): {message}", code=status
+        )
+    if isinstance(exc, InvalidURI):
+        return BrokerError(f"binance market stream: {exc}")
+    if isinstance(exc, (OSError, TimeoutError, asyncio.TimeoutError, WebSocketException)):
+        return TransientError(f"cannot connect to the binance market stream: {exc.__class__.__name__}: {exc}")
+    return translate(exc, Operation.QUERY)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
-import attrs
 from autotrader.adapter import check_backend
 from autotrader.model import Balance, OrderSide, OrderStatus
 from autotrader.testing.harness import Fault, HarnessSession, LedgerOrder, LedgerTrade, VenueControl
@@ -24,7 +23,7 @@ from autotrader_binance.mapping import core_order_type, trade_key
 from autotrader_binance.venue import DEFAULT_API_KEY, DEFAULT_API_SECRET, BinanceVenue, FaultKind, RateLimits
 from autotrader_binance.venue.exchange import VenueOrder
 
-__all__ = ["HARNESS_REQUEST_TIMEOUT", "BinanceVenueControl", "harness"]
+__all__ = ["HARNESS_REQUEST_TIMEOUT", "BinanceVenueControl", "harness", "local_config"]
 
 HARNESS_REQUEST_TIMEOUT: Final = 1.5
 
@@ -119,9 +118,30 @@ class BinanceVenueControl(VenueControl):
         """Move the venue's clock (a client then gets -1021 until it resynchronises)."""
         self.venue.exchange.skew_ms = milliseconds
 
+    async def drop_market_streams(self) -> int:
+        """Cut every market data stream connection (the adapter must reconnect and re-read the book)."""
+        return self.venue.market.drop()
+
+    async def refuse_market_streams(self, status: int | None, *, retry_after: int | None = None) -> None:
+        """Answer new market stream handshakes with HTTP ``status`` (451: a restricted location;
+        None: accept again)."""
+        self.venue.market.refuse(status, retry_after=retry_after)
+
     async def ban(self, seconds: int) -> None:
         """Ban the IP now (418 with Retry-After on every request until it ends)."""
         self.venue.limits.ban(self.venue.exchange.now_ms(), seconds)
+
+
+def local_config(venue: BinanceVenue, **settings: Any) -> BinanceConfig:
+    """A configuration for the venue's well-known test account (its port is known once it listens)."""
+    return BinanceConfig(
+        api_key=DEFAULT_API_KEY,
+        api_secret=DEFAULT_API_SECRET,
+        api_url=venue.rest_url,
+        ws_api_url=venue.ws_api_url,
+        stream_url=venue.stream_url,
+        **settings,
+    )
 
 
 @asynccontextmanager
@@ -133,19 +153,10 @@ async def harness(
         limits=RateLimits(orders_per_10s=orders_per_10s),
         hold_seconds=max(5.0, request_timeout * 4),
     )
-    adapter = BinanceAdapter(
-        BinanceConfig(
-            api_key=DEFAULT_API_KEY,
-            api_secret=DEFAULT_API_SECRET,
-            api_url=venue.rest_url,
-            ws_api_url=venue.ws_api_url,
-            request_timeout=request_timeout,
-        )
-    )
-    check_backend(adapter)  # under trio: a clear "asyncio only" error before any asyncio call
+    check_backend(BinanceAdapter(local_config(venue)))  # under trio: "asyncio-only", before any asyncio call
     await venue.start()
     try:
-        adapter.config = _pointed_at(adapter.config, venue)
+        adapter = BinanceAdapter(local_config(venue, request_timeout=request_timeout))
         await adapter.connect()
         try:
             yield HarnessSession(
@@ -161,8 +172,3 @@ async def harness(
             await adapter.disconnect()
     finally:
         await venue.stop()
-
-
-def _pointed_at(config: BinanceConfig, venue: BinanceVenue) -> BinanceConfig:
-    """The venue's port is known only once it listens."""
-    return attrs.evolve(config, api_url=venue.rest_url, ws_api_url=venue.ws_api_url)

@@ -25,6 +25,7 @@ from autotrader.model import (
     OrderStatus,
     OrderType,
     OrderUpdate,
+    Quote,
     TimeInForce,
 )
 
@@ -35,12 +36,17 @@ __all__ = [
     "core_order_type",
     "fill_from_report",
     "fill_from_trade",
+    "fills_from_new_order",
     "instrument_from_symbol",
     "new_order_params",
     "order_from_json",
     "order_status",
+    "plain",
+    "quote_from_book_ticker",
+    "quote_from_book_ticker_answer",
     "report_client_order_id",
     "trade_key",
+    "update_from_amend",
     "update_from_json",
     "update_from_report",
 ]
@@ -68,6 +74,7 @@ _CORE_TYPES: Final = {
     "STOP_LOSS_LIMIT": OrderType.STOP_LIMIT,
     "TAKE_PROFIT_LIMIT": OrderType.STOP_LIMIT,
 }
+_ORIGINAL_ID_IN_C: Final = frozenset({"CANCELED", "REPLACED"})
 _TIME_IN_FORCE: Final = {tif.value: tif for tif in (TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK)}
 
 
@@ -163,27 +170,27 @@ def binance_order_type(request: OrderRequest, last_price: Decimal | None) -> str
     return base + ("_LIMIT" if request.order_type is OrderType.STOP_LIMIT else "")
 
 
-def _plain(value: Decimal) -> str:
+def plain(value: Decimal) -> str:
     """A decimal as Binance reads it: no exponent (``1E+1`` would be refused)."""
-    text = f"{value:f}"
-    return text
+    return f"{value:f}"
 
 
 def new_order_params(request: OrderRequest, binance_type: str) -> dict[str, str]:
-    """``POST /api/v3/order`` parameters; raises :class:`UnsupportedOrder` for what spot lacks."""
+    """``POST /api/v3/order`` parameters; raises :class:`UnsupportedOrder` for what spot lacks.
+
+    Spot has no reduce-only flag: a ``reduce_only`` order goes out as a plain order.  The core
+    decides what reduces exposure from its own positions (a buy back of inventory the strategy
+    sold reduces them, though the spot balance never goes below zero).
+    """
     if not CLIENT_ID_RE.match(request.client_order_id):
         raise InvalidOrder("client_order_id", "Binance needs 1-36 characters of [.A-Z:/a-z0-9_-]")
     if request.time_in_force is TimeInForce.DAY:
         raise UnsupportedOrder("time_in_force", "Binance spot has no DAY orders (GTC, IOC, FOK)")
-    if request.reduce_only and request.side is OrderSide.BUY:
-        raise UnsupportedOrder(
-            "reduce_only", "spot cannot be short, so a reduce-only buy has nothing to reduce"
-        )
     params = {
         "symbol": request.symbol,
         "side": request.side.value,
         "type": binance_type,
-        "quantity": _plain(request.quantity),
+        "quantity": plain(request.quantity),
         "newClientOrderId": request.client_order_id,
         "newOrderRespType": "FULL",
     }
@@ -194,9 +201,9 @@ def new_order_params(request: OrderRequest, binance_type: str) -> dict[str, str]
             )
     else:
         if request.price is not None:
-            params["price"] = _plain(request.price)
+            params["price"] = plain(request.price)
         if request.stop_price is not None:
-            params["stopPrice"] = _plain(request.stop_price)
+            params["stopPrice"] = plain(request.stop_price)
         if request.order_type.needs_price:
             params["timeInForce"] = request.time_in_force.value
         elif request.time_in_force is not TimeInForce.GTC:
@@ -237,6 +244,30 @@ def update_from_json(
         price=_opt_price(data.get("price")),
         stop_price=_opt_price(data.get("stopPrice")),
         timestamp=_seconds(data.get("transactTime") or data.get("updateTime") or 0) or time.time(),
+    )
+
+
+def update_from_amend(
+    data: Mapping[str, Any], venue: str, *, prior_filled: Decimal = ZERO, prior_quote: Decimal = ZERO
+) -> OrderUpdate:
+    """A ``PUT /api/v3/order/amend/keepPriority`` answer to an :class:`OrderUpdate`.
+
+    The amended order is under ``amendedOrder``, in a shape of its own: ``qty`` (not ``origQty``)
+    and ``cumulativeQuoteQty`` (spelled right, unlike everywhere else).
+    """
+    order = data["amendedOrder"]
+    executed = dec(order.get("executedQty", "0"))
+    quote = dec(order.get("cumulativeQuoteQty", "0"))
+    return OrderUpdate(
+        client_order_id=order.get("origClientOrderId") or order["clientOrderId"],
+        status=order_status(order.get("status", "NEW")),
+        venue=venue,
+        venue_order_id=str(order["orderId"]),
+        filled_quantity=prior_filled + executed,
+        average_price=_average(prior_quote + quote, prior_filled + executed),
+        quantity=prior_filled + dec(order["qty"]),
+        price=_opt_price(order.get("price")),
+        timestamp=_seconds(data.get("transactTime") or 0) or time.time(),
     )
 
 
@@ -283,16 +314,49 @@ def fill_from_trade(data: Mapping[str, Any], client_order_id: str, venue: str) -
     )
 
 
+def fills_from_new_order(data: Mapping[str, Any], venue: str) -> list[Fill]:
+    """The fills a ``newOrderRespType=FULL`` answer carries (the order's immediate executions).
+
+    They are the same trades the user data stream reports (same ``tradeId``, so the same
+    ``trade_id``): delivering them with the answer means an order the answer calls FILLED is never
+    seen without its fills, and the stream's copies are harmless duplicates.  An arriving order
+    that executes at once takes liquidity, so these fills are always taker fills.
+    """
+    symbol = data["symbol"]
+    side = OrderSide(data["side"])
+    client_order_id = data["clientOrderId"]
+    timestamp = _seconds(data.get("transactTime") or 0) or time.time()
+    return [
+        Fill(
+            venue=venue,
+            trade_id=trade_key(symbol, item["tradeId"]),
+            client_order_id=client_order_id,
+            symbol=symbol,
+            side=side,
+            quantity=dec(item["qty"]),
+            price=dec(item["price"]),
+            commission=dec(item.get("commission") or "0"),
+            commission_asset=item.get("commissionAsset") or None,
+            liquidity=Liquidity.TAKER,
+            venue_order_id=str(data["orderId"]),
+            timestamp=timestamp,
+        )
+        for item in data.get("fills") or ()
+    ]
+
+
 # --------------------------------------------------------------------------- user data stream
 
 
 def report_client_order_id(event: Mapping[str, Any]) -> str:
     """The order's own client id in an ``executionReport``.
 
-    For a cancellation Binance puts the *cancel request's* id in ``c`` and the order's in ``C``.
+    For a cancellation Binance puts the *cancel request's* id in ``c`` and the order's in ``C``;
+    an amendment (``REPLACED``) may give the order a new id in ``c``, with the one it had in
+    ``C`` (the adapter keeps the id, so the two agree; the original is what the core knows).
     """
     original = event.get("C")
-    if event.get("x") == "CANCELED" and original:
+    if event.get("x") in _ORIGINAL_ID_IN_C and original:
         return str(original)
     return str(event["c"])
 
@@ -353,3 +417,31 @@ def balances_from_rows(
 def balances_from_account(data: Mapping[str, Any]) -> list[Balance]:
     """``GET /api/v3/account`` balances (every asset, zero ones too)."""
     return balances_from_rows(data.get("balances", []), asset="asset", free="free", locked="locked")
+
+
+# --------------------------------------------------------------------------- live quotes
+
+
+def _quote(symbol: Any, bid: Any, ask: Any, venue: str) -> Quote | None:
+    bid_price, ask_price = dec(bid), dec(ask)
+    if bid_price <= 0 or ask_price <= 0:  # an empty side: Binance writes it as zeros
+        return None
+    return Quote(symbol=str(symbol), bid=bid_price, ask=ask_price, venue=venue)
+
+
+def quote_from_book_ticker(message: Any, venue: str) -> Quote | None:
+    """A ``<symbol>@bookTicker`` payload (``{"u", "s", "b", "B", "a", "A"}``, bare from a raw stream
+    or under ``data`` from a combined one) as a :class:`Quote`; ``None`` for anything else
+    (an answer to a request, an empty side).  bookTicker has no event time: the quote's is the
+    time received."""
+    if not isinstance(message, Mapping):
+        return None
+    data = message.get("data") if "stream" in message else message
+    if not isinstance(data, Mapping) or not {"s", "b", "a"} <= data.keys():
+        return None
+    return _quote(data["s"], data["b"], data["a"], venue)
+
+
+def quote_from_book_ticker_answer(answer: Mapping[str, Any], venue: str) -> Quote | None:
+    """One item of ``GET /api/v3/ticker/bookTicker`` (``symbol``, ``bidPrice``, ``askPrice``...)."""
+    return _quote(answer["symbol"], answer["bidPrice"], answer["askPrice"], venue)

@@ -1,8 +1,7 @@
 """The ``binance`` entry point: what autotrader learns about this broker.
 
-Discovery (``autotrader brokers``) imports this module for every installed plugin, so it
-imports neither python-binance nor the local venue: the factory and the harness import
-them when they are called.
+python-binance (and aiohttp, websockets) are imported only when an adapter or the local venue is
+actually built, so ``autotrader brokers`` stays fast.
 """
 
 from __future__ import annotations
@@ -20,20 +19,26 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from autotrader.adapter import BrokerAdapter
-    from autotrader.testing.harness import HarnessSession
+    from autotrader.testing.harness import ExternalVenue, HarnessSession
 
 
-def create_adapter(*args: Any, **config: Any) -> BrokerAdapter:
-    """``BinanceAdapter(...)``, with python-binance imported only now."""
+def create_adapter(config: BinanceConfig | None = None, **settings: Any) -> BrokerAdapter:
+    """``broker_config`` keys are :class:`BinanceConfig` fields; credentials come from the environment."""
     from autotrader_binance.adapter import BinanceAdapter
 
-    return BinanceAdapter(*args, **config)
+    return BinanceAdapter(config, **settings)
 
 
-def harness(**options: Any) -> AbstractAsyncContextManager[HarnessSession]:
+def harness() -> AbstractAsyncContextManager[HarnessSession]:
     from autotrader_binance.harness import harness as local_venue
 
-    return local_venue(**options)
+    return local_venue()
+
+
+def external_venue() -> AbstractAsyncContextManager[ExternalVenue]:
+    from autotrader_binance.external import external_venue as local_venue
+
+    return local_venue()
 
 
 @hookimpl
@@ -46,4 +51,5 @@ def autotrader_broker() -> BrokerSpec:
         config_class=BinanceConfig,
         harness=harness,
         description="Binance spot (python-binance), with a local Binance venue for testing",
+        external_venue=external_venue,
     )

@@ -18,6 +18,8 @@ from autotrader.errors import RateLimited
 
 __all__ = ["RequestBudget"]
 
+_WEIGHT_HEADER: Final = "X-MBX-USED-WEIGHT-1M"
+_ORDERS_HEADER: Final = "X-MBX-ORDER-COUNT-"
 _INTERVAL_SECONDS: Final = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
 
 
@@ -27,6 +29,8 @@ class _Counter:
 
     limit: int
     window: float
+    header: str = ""
+    """The answer header carrying the venue's count (``X-MBX-ORDER-COUNT-10S``...)."""
     used: int = 0
     window_start: float = 0.0
 
@@ -42,9 +46,12 @@ class _Counter:
 @dataclass
 class RequestBudget:
     clock: Callable[[], float] = time.time
-    weight: _Counter = field(default_factory=lambda: _Counter(6000, 60))
+    weight: _Counter = field(default_factory=lambda: _Counter(6000, 60, _WEIGHT_HEADER))
     orders: dict[str, _Counter] = field(
-        default_factory=lambda: {"10S": _Counter(100, 10), "1D": _Counter(200000, 86400)}
+        default_factory=lambda: {
+            "10S": _Counter(100, 10, _ORDERS_HEADER + "10S"),
+            "1D": _Counter(200000, 86400, _ORDERS_HEADER + "1D"),
+        }
     )
     blocked_until: float = 0.0
     banned: bool = False
@@ -57,20 +64,16 @@ class RequestBudget:
                 continue
             kind = item.get("rateLimitType")
             if kind == "REQUEST_WEIGHT" and seconds == 60:
-                self.weight = _Counter(int(item["limit"]), 60)
+                self.weight = _Counter(int(item["limit"]), 60, _WEIGHT_HEADER)
             elif kind == "ORDERS":
                 key = f"{int(item.get('intervalNum', 1))}{str(item['interval'])[0]}"
-                self.orders[key] = _Counter(int(item["limit"]), seconds)
+                self.orders[key] = _Counter(int(item["limit"]), seconds, _ORDERS_HEADER + key)
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Take the venue's counts from an answer's headers (they include other clients on the IP)."""
         now = self.clock()
-        used = headers.get("X-MBX-USED-WEIGHT-1M")
-        if used is not None and used.isdigit():
-            self.weight.roll(now)
-            self.weight.used = max(self.weight.used, int(used))
-        for key, counter in self.orders.items():
-            count = headers.get(f"X-MBX-ORDER-COUNT-{key}")
+        for counter in (self.weight, *self.orders.values()):
+            count = headers.get(counter.header)
             if count is not None and count.isdigit():
                 counter.roll(now)
                 counter.used = max(counter.used, int(count))
@@ -91,6 +94,12 @@ class RequestBudget:
                 ban=self.banned,
             )
         self.banned = False
+
+    async def wait_until_allowed(self) -> None:
+        """Sleep out a pending Retry-After or ban (for senders that must get through eventually)."""
+        delay = self.blocked_until - self.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     async def acquire(self, weight: int, *, order: bool = False) -> None:
         """Refuse while told to wait; otherwise wait (if needed) for room, then book the request."""

@@ -17,10 +17,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from autotrader.errors import RateLimited
 from binance import AsyncClient
 from binance.ws.constants import WSListenerState
 from binance.ws.streams import BinanceSocketManager
 from websockets.protocol import State
+
+from autotrader_binance.errors import Operation, translate
+from autotrader_binance.ratelimit import RequestBudget
+from autotrader_binance.tasks import cancel_until_done
 
 __all__ = ["UserStream"]
 
@@ -36,9 +41,11 @@ class UserStream:
         on_event: Callable[[dict[str, Any]], None],
         on_resubscribed: Callable[[], Awaitable[None]],
         *,
+        budget: RequestBudget | None = None,
         reconnect_timeout: float = 15.0,
     ) -> None:
         self._client = client
+        self._budget = budget or RequestBudget()
         self._on_event = on_event
         self._on_resubscribed = on_resubscribed
         self._reconnect_timeout = reconnect_timeout
@@ -59,13 +66,15 @@ class UserStream:
         self._stopping = True
         task, self._task = self._task, None
         if task is not None:
-            # The library's recv() wraps a queue read in asyncio.wait_for, which on Python 3.11 can
-            # swallow a cancellation that races with a message: cancel until the task really ends.
-            while not task.done():
-                task.cancel()
-                await asyncio.wait([task], timeout=0.1)
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                task.result()
+            await cancel_until_done(task)
+        # No unsubscribe: closing the connection ends the subscription, and the library's exit
+        # path unregisters our queue first, so the events still in flight would pile up in its
+        # main queue until its reader gives up.  Only the socket's keep-alive timer (a no-op for
+        # WebSocket API subscriptions, rescheduled forever) needs stopping.
+        timer = getattr(self._socket, "_timer", None)
+        if timer is not None:
+            timer.cancel()
+            self._socket._timer = None
         self.live.clear()
         self._subscribed_on = None
 
@@ -84,7 +93,7 @@ class UserStream:
             message = await self._socket.recv()
             kind = message.get("e") if isinstance(message, dict) else None
             if kind == "error":
-                if self._connection_is_current():
+                if self._connection_is_current() and self._reader_alive():
                     continue  # a stale report of a drop we already recovered from
                 await self._recover()
             elif kind == "eventStreamTerminated":
@@ -96,12 +105,28 @@ class UserStream:
                 except Exception:
                     log.exception("binance user stream: failed to handle %r", message.get("e"))
 
+    def _reader_alive(self) -> bool:
+        """The library's WebSocket API reader is running (it stops for good after its last
+        reconnection attempt, or on a message it cannot decode)."""
+        return self._client.ws_api._handle_read_loop is not None
+
+    async def _drop_unread_connection(self) -> None:
+        """With its reader stopped, the library keeps a connection nobody reads, and would send the
+        subscription on it and wait in vain for the answer: drop it, so that the next request
+        opens a new connection with a new reader."""
+        api = self._client.ws_api
+        if self._reader_alive() or api.ws is None:
+            return
+        ws, api.ws = api.ws, None
+        with contextlib.suppress(Exception):
+            await ws.close()
+
     async def _wait_for_reconnection(self) -> None:
         """Let the library finish its own reconnection before subscribing on the new connection."""
         api = self._client.ws_api
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._reconnect_timeout
-        while loop.time() < deadline:
+        while loop.time() < deadline and self._reader_alive():  # a stopped reader reconnects nothing
             ws = api.ws
             if (
                 api.ws_state is WSListenerState.STREAMING
@@ -117,13 +142,16 @@ class UserStream:
         delay = 0.2
         while True:
             await self._wait_for_reconnection()
+            await self._drop_unread_connection()
+            await self._budget.wait_until_allowed()  # a ban grows for who keeps knocking
             try:
                 await self._subscribe()
                 break
             except Exception as exc:
-                log.warning(
-                    "binance user stream: subscribing again failed (%s); retrying", exc.__class__.__name__
-                )
+                error = translate(exc, Operation.QUERY)
+                if isinstance(error, RateLimited):
+                    self._budget.block(error.retry_after, ban=error.ban)
+                log.warning("binance user stream: subscribing again failed (%s); retrying", error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         self.resubscriptions += 1

@@ -12,6 +12,9 @@ with exponential backoff (the libraries have none) reconnects and reconciles: op
 completed orders and executions are matched by ``orderRef`` / ``permId`` / ``execId`` and what
 was missed is emitted.  IB's own link notices: 1100 (lost) marks the venue unhealthy, 1101
 (restored, data lost) resubscribes and reconciles, 1102 (restored, data kept) clears the mark.
+
+Live quotes (:mod:`autotrader_ibkr.quotes`): a streaming REQ_MKT_DATA per symbol, requested
+again after 1101 and after a reconnect, cancelled when the last quote stream on it closes.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import anyio
 import attrs
-from autotrader.adapter import BrokerAdapter, check_backend
+from autotrader.adapter import BrokerAdapter, QuoteStream, check_backend
 from autotrader.errors import (
     AmbiguousOutcome,
     BrokerError,
@@ -68,11 +72,14 @@ from autotrader_ibkr.mapping import (
     order_error,
     wire_float,
 )
-from autotrader_ibkr.pacing import Pacer
+from autotrader_ibkr.pacing import Pacer, backoff_delays
+from autotrader_ibkr.quotes import QuoteSubscriptions
 
 __all__ = ["ClientIdInUse", "IbkrAdapter", "create_adapter"]
 
 log = logging.getLogger(__name__)
+event_errors = logging.getLogger("autotrader_ibkr.events")
+"""Exceptions raised inside the library's event callbacks (watched by the decode guard)."""
 
 
 class ClientIdInUse(BrokerError):
@@ -137,6 +144,7 @@ class IbkrAdapter(BrokerAdapter):
         self._symbols_by_con_id: dict[int, str] = {}
         self._orders: dict[str, _Tracked] = {}
         self._by_order_id: dict[int, str] = {}
+        self._by_perm_id: dict[int, str] = {}
         self._emitted_fills: set[str] = set()
         self._awaiting_commission: dict[str, IbFill] = {}
         self._pacer = Pacer(config.max_orders_per_second)
@@ -148,16 +156,34 @@ class IbkrAdapter(BrokerAdapter):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._client_id_in_use = False
         self.reconnects = 0
+        self.reconnect_attempts = 0
+        self._quotes = QuoteSubscriptions(self.ib, self._contracts)
         self._wire_events()
 
     # ------------------------------------------------------------------ lifecycle
     def _wire_events(self) -> None:
-        self.ib.orderStatusEvent += self._on_order_status
-        self.ib.openOrderEvent += self._on_open_order
-        self.ib.execDetailsEvent += self._on_execution
-        self.ib.commissionReportEvent += self._on_commission
-        self.ib.errorEvent += self._on_error
-        self.ib.disconnectedEvent += self._on_disconnected
+        ib = self.ib
+        subscriptions = (
+            (ib.orderStatusEvent, self._on_order_status),
+            (ib.openOrderEvent, self._on_open_order),
+            (ib.execDetailsEvent, self._on_execution),
+            (ib.commissionReportEvent, self._on_commission),
+            (ib.errorEvent, self._on_error),
+            (ib.disconnectedEvent, self._on_disconnected),
+            (ib.pendingTickersEvent, self._quotes.on_tickers),
+        )
+        for event, callback in subscriptions:
+            event += callback
+        # aeventkit (ib_async's) hands a listener's exception to the event's error_event and,
+        # when nobody listens there, drops it without a word -- including the client's own socket
+        # handler.  Listening makes every such exception a log line the decode guard sees.
+        for event in (*(e for e, _ in subscriptions), ib.client.conn.hasData):
+            if event.error_event is not None:
+                event.error_event += self._on_event_error
+
+    @staticmethod
+    def _on_event_error(event: Any, error: BaseException) -> None:
+        event_errors.error("ibkr: a callback of %s raised %r", event.name(), error, exc_info=error)
 
     @property
     def is_connected(self) -> bool:
@@ -203,9 +229,12 @@ class IbkrAdapter(BrokerAdapter):
                 raise ConfigError("ibkr.account", f"TWS manages {accounts}: name the account to trade")
             self._account = accounts[0]
         self._link_ok = True
+        if self.config.delayed_quotes:
+            self.ib.reqMarketDataType(3)  # delayed where there is no live subscription (per connection)
 
     async def disconnect(self) -> None:
         self._wanted = False
+        self._quotes.end(NotConnected("the ibkr adapter was disconnected"))
         if self._reconnecting is not None:
             self._reconnecting.cancel()
             self._reconnecting = None
@@ -239,19 +268,20 @@ class IbkrAdapter(BrokerAdapter):
 
     async def _reconnect(self) -> None:
         """Reconnect with exponential backoff, then reconcile what the gap hid."""
-        delay = self.config.reconnect_initial
+        delays = backoff_delays(self.config.reconnect_initial, self.config.reconnect_max)
         while self._wanted and not self.ib.isConnected():
-            await asyncio.sleep(delay)
+            await asyncio.sleep(next(delays))
+            self.reconnect_attempts += 1
             try:
                 await self._open()
             except ClientIdInUse:
                 log.error("ibkr: reconnect refused, client id %s in use", self.config.client_id)
             except Exception as exc:
-                log.warning("ibkr: reconnect failed (%s); retrying in %.2fs", exc, delay)
-            delay = min(delay * 2, self.config.reconnect_max)
+                log.warning("ibkr: reconnect attempt %d failed: %s", self.reconnect_attempts, exc)
         if self._wanted and self.ib.isConnected():
             self.reconnects += 1
             log.info("ibkr: reconnected; reconciling")
+            self._quotes.resubscribe()
             try:
                 await self.reconcile()
             except Exception:
@@ -269,6 +299,16 @@ class IbkrAdapter(BrokerAdapter):
                 await anyio.sleep(0.02)
         if not self.ib.isConnected():
             raise TransientError("TWS is not reachable (reconnecting)")
+
+    # ------------------------------------------------------------------ live quotes
+    @asynccontextmanager
+    async def _quote_feed(self, symbols: tuple[str, ...], stream: QuoteStream) -> AsyncIterator[None]:
+        """A streaming REQ_MKT_DATA per symbol (shared with other open streams), cancelled after."""
+        self._quotes.open(symbols, stream)
+        try:
+            yield
+        finally:
+            self._quotes.close(stream)
 
     # ------------------------------------------------------------------ instruments
     async def _load_instruments(self) -> None:
@@ -461,31 +501,55 @@ class IbkrAdapter(BrokerAdapter):
         )
         self._orders[order.client_order_id] = tracked
         self._by_order_id[tracked.order_id] = order.client_order_id
+        if tracked.perm_id:
+            self._by_perm_id[tracked.perm_id] = order.client_order_id
         return tracked
 
+    # ------------------------------------------------------------------ identity
+    def _refers_to(self, coid: str, order_ref: str, perm_id: int) -> bool:
+        """Whether an order or execution at TWS is ``coid``: by orderRef, else by the permId we saw."""
+        if order_ref:
+            return order_ref == coid
+        tracked = self._orders.get(coid)
+        return tracked is not None and tracked.perm_id != 0 and perm_id == tracked.perm_id
+
+    def _owner(self, order_ref: str, perm_id: int, order_id: int, client_id: int) -> str | None:
+        """Which tracked order a TWS message is about: orderRef, permId, then our client's orderId."""
+        if order_ref in self._orders:
+            return order_ref
+        if perm_id and perm_id in self._by_perm_id:
+            return self._by_perm_id[perm_id]
+        return self._by_order_id.get(order_id) if client_id == self.config.client_id else None
+
+    def _learn_perm_id(self, tracked: _Tracked, perm_id: int) -> None:
+        if perm_id and not tracked.perm_id:
+            tracked.perm_id = perm_id
+            self._by_perm_id[perm_id] = tracked.request.client_order_id
+
     async def get_order(self, client_order_id: str) -> Order | None:
-        """TWS's view: open orders, then completed orders, then executions, matched by orderRef."""
+        """TWS's view: open orders, then completed orders, then executions (orderRef, permId).
+
+        This is what decides whether an order whose submit was ambiguous is resent, so it only
+        answers None when none of the three knows the order.
+        """
         await self._wait_connected()
         async with self._query_lock:
             open_trades = await self.ib.reqAllOpenOrdersAsync()
             for trade in open_trades:
-                if trade.order.orderRef == client_order_id:
-                    return self._order_from_trade(trade)
+                if self._refers_to(client_order_id, trade.order.orderRef, trade.order.permId):
+                    return self._order_from_trade(trade, client_order_id)
             completed = await self.ib.reqCompletedOrdersAsync(False)
-        matches = [t for t in completed if t.order.orderRef == client_order_id]
+        matches = [t for t in completed if self._refers_to(client_order_id, t.order.orderRef, t.order.permId)]
         if matches:
-            return self._order_from_trade(matches[-1], completed=True)
+            return self._order_from_trade(matches[-1], client_order_id, completed=True)
         fills = await self.get_order_fills(client_order_id)
         if fills:
-            tracked = self._orders.get(client_order_id)
-            if tracked is not None:
-                filled = sum((f.quantity for f in fills), Decimal(0))
-                return self._order_from_request(tracked.request, filled, fills)
+            return self._order_from_fills(client_order_id, fills)
         return None
 
-    def _order_from_trade(self, trade: Trade, *, completed: bool = False) -> Order:
+    def _order_from_trade(self, trade: Trade, coid: str | None = None, *, completed: bool = False) -> Order:
         ib_order = trade.order
-        coid = ib_order.orderRef
+        coid = coid or ib_order.orderRef
         tracked = self._orders.get(coid)
         symbol = self._symbols_by_con_id.get(
             trade.contract.conId, trade.contract.localSymbol or trade.contract.symbol
@@ -526,16 +590,42 @@ class IbkrAdapter(BrokerAdapter):
             reason=reason,
         )
 
-    def _order_from_request(self, request: OrderRequest, filled: Decimal, fills: list[Fill]) -> Order:
+    def _order_from_fills(self, coid: str, fills: list[Fill]) -> Order:
+        """An order TWS lists neither as open nor as completed, known only by its executions.
+
+        It is not working (it would be open), so it is done: FILLED when the fills cover it, else
+        cancelled with its partial fills (EXPIRED for an immediate order nobody cancelled).  An
+        order this session never tracked (after a restart) is taken as exactly what was filled.
+        """
+        filled = sum((f.quantity for f in fills), Decimal(0))
         notional = sum((f.quantity * f.price for f in fills), Decimal(0))
-        status = OrderStatus.FILLED if filled >= request.quantity else OrderStatus.PARTIALLY_FILLED
-        order = Order.from_request(request)
+        first = fills[0]
+        tracked = self._orders.get(coid)
+        if tracked is not None:
+            request = tracked.request
+        else:
+            request = OrderRequest(coid, first.symbol, first.side, OrderType.MARKET, filled)
+        if filled >= request.quantity:
+            status = OrderStatus.FILLED
+        else:
+            status = (
+                core_status(
+                    "Cancelled",
+                    filled,
+                    order_type=request.order_type,
+                    time_in_force=request.time_in_force,
+                    cancel_requested=tracked is not None and tracked.cancel_requested,
+                )
+                or OrderStatus.CANCELLED
+            )
         return attrs.evolve(
-            order,
+            Order.from_request(request),
             status=status,
             filled_quantity=filled,
-            average_fill_price=notional / filled if filled else None,
+            average_fill_price=notional / filled,
             commission=sum((f.commission for f in fills), Decimal(0)),
+            venue_order_id=first.venue_order_id,
+            reason="TWS lists it neither open nor completed; known from its executions",
         )
 
     async def get_open_orders(self, symbol: str | None = None) -> list[Order]:
@@ -560,11 +650,12 @@ class IbkrAdapter(BrokerAdapter):
         joined = {f.execution.execId: f for f in self.ib.fills()}
         fills = []
         for ib_fill in await self._executions():
-            if ib_fill.execution.orderRef != client_order_id:
+            execution = ib_fill.execution
+            if not self._refers_to(client_order_id, execution.orderRef, execution.permId):
                 continue
-            known = joined.get(ib_fill.execution.execId, ib_fill)
+            known = joined.get(execution.execId, ib_fill)
             report = known.commissionReport if known.commissionReport.execId else ib_fill.commissionReport
-            fills.append(self._core_fill(ib_fill, report))
+            fills.append(self._core_fill(ib_fill, report, client_order_id))
         return fills
 
     # ------------------------------------------------------------------ account
@@ -605,32 +696,29 @@ class IbkrAdapter(BrokerAdapter):
         executions = await self._executions()
         joined = {f.execution.execId: f for f in self.ib.fills()}
         for ib_fill in executions:
-            coid = ib_fill.execution.orderRef
-            if coid in self._orders and ib_fill.execution.execId not in self._emitted_fills:
-                known = joined.get(ib_fill.execution.execId, ib_fill)
+            execution = ib_fill.execution
+            coid = self._owner(execution.orderRef, execution.permId, execution.orderId, execution.clientId)
+            if coid is not None and execution.execId not in self._emitted_fills:
+                known = joined.get(execution.execId, ib_fill)
                 report = known.commissionReport if known.commissionReport.execId else ib_fill.commissionReport
-                self._emit_fill(ib_fill, report)
+                self._emit_fill(ib_fill, report, coid)
         for trade in [*completed, *open_trades]:
-            coid = trade.order.orderRef
-            tracked = self._orders.get(coid)
-            if tracked is None:
+            is_completed = trade in completed
+            order_id = 0 if is_completed else trade.order.orderId  # completed orders carry no orderId
+            coid = self._owner(trade.order.orderRef, trade.order.permId, order_id, trade.order.clientId)
+            if coid is None:
                 continue
-            order = self._order_from_trade(trade, completed=trade in completed)
-            tracked.perm_id = tracked.perm_id or trade.order.permId
+            tracked = self._orders[coid]
+            order = self._order_from_trade(trade, coid, completed=is_completed)
+            self._learn_perm_id(tracked, trade.order.permId)
             if (order.status, order.filled_quantity) != (tracked.status, tracked.filled):
                 tracked.status, tracked.filled = order.status, order.filled_quantity
                 self._emit(self._update(tracked, order.status))
 
     # ------------------------------------------------------------------ events from the library
     def _coid_of(self, trade: Trade) -> str | None:
-        coid = trade.order.orderRef
-        if coid and coid in self._orders:
-            return coid
-        return (
-            self._by_order_id.get(trade.order.orderId)
-            if trade.order.clientId == self.config.client_id
-            else None
-        )
+        order = trade.order
+        return self._owner(order.orderRef, order.permId, order.orderId, order.clientId)
 
     def _update(self, tracked: _Tracked, status: OrderStatus) -> OrderUpdate:
         return OrderUpdate(
@@ -663,7 +751,7 @@ class IbkrAdapter(BrokerAdapter):
         )
         if status is None:
             return
-        tracked.perm_id = trade.order.permId or tracked.perm_id
+        self._learn_perm_id(tracked, trade.order.permId)
         if trade.orderStatus.avgFillPrice:
             tracked.average_price = from_wire(trade.orderStatus.avgFillPrice)
         changed = (status, filled) != (tracked.status, tracked.filled)
@@ -689,7 +777,7 @@ class IbkrAdapter(BrokerAdapter):
         if coid is None:
             return
         tracked = self._orders[coid]
-        tracked.perm_id = trade.order.permId or tracked.perm_id
+        self._learn_perm_id(tracked, trade.order.permId)
         waiter = tracked.waiter
         if waiter is not None and tracked.status not in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
             waiter.resolve(self._update(tracked, tracked.status))
@@ -697,6 +785,8 @@ class IbkrAdapter(BrokerAdapter):
     def _on_error(self, req_id: int, code: int, text: str, contract: Any = None) -> None:
         if req_id == -1 or code in CONNECTIVITY_INFO:
             self._on_notice(code, text)
+            return
+        if self._quotes.on_error(req_id, code, text):
             return
         coid = self._by_order_id.get(req_id)
         if coid is None:
@@ -733,6 +823,7 @@ class IbkrAdapter(BrokerAdapter):
         elif code == 1101:
             self._link_ok = True
             log.warning("ibkr: IB connectivity restored, data lost (1101): resubscribing and reconciling")
+            self._quotes.resubscribe()
             self._spawn(self._resubscribe())
         elif code == 1102:
             self._link_ok = True
@@ -746,20 +837,26 @@ class IbkrAdapter(BrokerAdapter):
         self.ib.client.reqAccountUpdates(True, self._account)  # type: ignore[no-untyped-call]
         await self.reconcile()
 
+    def _fill_owner(self, fill: IbFill) -> str | None:
+        execution = fill.execution
+        return self._owner(execution.orderRef, execution.permId, execution.orderId, execution.clientId)
+
     def _on_execution(self, trade: Trade, fill: IbFill) -> None:
         exec_id = fill.execution.execId
-        if exec_id in self._emitted_fills or fill.execution.orderRef not in self._orders:
+        coid = self._fill_owner(fill)
+        if exec_id in self._emitted_fills or coid is None:
             return
         if fill.commissionReport.execId:
-            self._emit_fill(fill, fill.commissionReport)
+            self._emit_fill(fill, fill.commissionReport, coid)
             return
         self._awaiting_commission[exec_id] = fill
         self._spawn(self._chase_commission(exec_id))
 
     def _on_commission(self, trade: Trade, fill: IbFill, report: CommissionReport) -> None:
         self._awaiting_commission.pop(fill.execution.execId, None)
-        if fill.execution.orderRef in self._orders:
-            self._emit_fill(fill, report)
+        coid = self._fill_owner(fill)
+        if coid is not None:
+            self._emit_fill(fill, report, coid)
 
     async def _chase_commission(self, exec_id: str) -> None:
         """COMMISSION_REPORT overdue (it may have come first and been dropped): ask again."""
@@ -772,17 +869,18 @@ class IbkrAdapter(BrokerAdapter):
             except Exception as exc:
                 log.warning("ibkr: re-requesting executions failed: %s", exc)
         fill = self._awaiting_commission.pop(exec_id, None)
-        if fill is not None:
+        coid = self._fill_owner(fill) if fill is not None else None
+        if fill is not None and coid is not None:
             log.warning("ibkr: no commission report for %s; emitting the fill without it", exec_id)
-            self._emit_fill(fill, fill.commissionReport)
+            self._emit_fill(fill, fill.commissionReport, coid)
 
-    def _emit_fill(self, ib_fill: IbFill, report: CommissionReport) -> None:
+    def _emit_fill(self, ib_fill: IbFill, report: CommissionReport, coid: str) -> None:
         exec_id = ib_fill.execution.execId
         if exec_id in self._emitted_fills:
             return
         self._emitted_fills.add(exec_id)
         self._awaiting_commission.pop(exec_id, None)
-        fill = self._core_fill(ib_fill, report)
+        fill = self._core_fill(ib_fill, report, coid)
         self._emit(fill)
         tracked = self._orders.get(fill.client_order_id)
         if tracked is None:
@@ -792,14 +890,14 @@ class IbkrAdapter(BrokerAdapter):
             status, tracked.deferred = tracked.deferred, None
             self._emit(self._update(tracked, status))
 
-    def _core_fill(self, ib_fill: IbFill, report: CommissionReport) -> Fill:
+    def _core_fill(self, ib_fill: IbFill, report: CommissionReport, coid: str) -> Fill:
         execution = ib_fill.execution
         contract = ib_fill.contract
         symbol = self._symbols_by_con_id.get(contract.conId, contract.localSymbol or contract.symbol)
         return Fill(
             venue=VENUE,
             trade_id=execution.execId,
-            client_order_id=execution.orderRef,
+            client_order_id=coid,
             symbol=symbol,
             side=OrderSide.BUY if execution.side == "BOT" else OrderSide.SELL,
             quantity=from_wire(execution.shares) or Decimal(0),

@@ -7,7 +7,10 @@ from autotrader.model import OrderType, TimeInForce
 
 __all__ = ["ASYNCIO_ONLY_REASON", "CAPABILITIES"]
 
-ASYNCIO_ONLY_REASON = "ib_async is built on asyncio"
+ASYNCIO_ONLY_REASON = (
+    "the IB client library (ib_async, or ib_insync) is built on asyncio and its event loop; "
+    "there is no trio version"
+)
 
 CAPABILITIES = Capabilities(
     order_types={OrderType.MARKET, OrderType.LIMIT, OrderType.STOP, OrderType.STOP_LIMIT},
@@ -19,4 +22,5 @@ CAPABILITIES = Capabilities(
     short_selling=True,
     streaming=True,
     partial_fills=True,
+    market_data=True,
 )

@@ -97,6 +97,9 @@ class IbkrConfig:
     """Order messages sent per second, below IB's 50 and ib_async's own throttle of 45."""
     commission_wait: float = attrs.field(default=0.5, validator=_positive)
     """How long a fill waits for its COMMISSION_REPORT before executions are asked for again."""
+    delayed_quotes: bool = False
+    """Accept IB's delayed quotes (15-20 minutes old) for symbols the account has no live
+    market-data subscription for (market data type 3).  Off, such a symbol's quotes fail (354)."""
 
     def __attrs_post_init__(self) -> None:
         if not 0 <= self.client_id < 2**31:

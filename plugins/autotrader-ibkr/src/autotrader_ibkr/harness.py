@@ -3,7 +3,8 @@
 ``harness()`` starts :class:`~autotrader_ibkr.tws.TwsServer` on 127.0.0.1 in the running event
 loop (the adapter is asyncio-only, so the suite runs this harness under asyncio only), connects
 a real :class:`IbkrAdapter` through the unmodified IB client library and yields a
-:class:`HarnessSession` trading AAPL (SMART, USD) around 100.00.
+:class:`HarnessSession` trading AAPL (SMART, USD) around 100.00.  A message the client library
+could not decode fails the session (:mod:`autotrader_ibkr.decode_guard`).
 """
 
 from __future__ import annotations
@@ -11,19 +12,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from typing import Any
 
 import anyio
 import anyio.lowlevel
+import attrs
 from autotrader.model import Balance, OrderSide, OrderStatus
 from autotrader.testing.harness import Fault, HarnessSession, LedgerOrder, LedgerTrade, VenueControl
 
 from autotrader_ibkr.adapter import IbkrAdapter
 from autotrader_ibkr.config import ContractSpec, IbkrConfig
+from autotrader_ibkr.decode_guard import DecodeGuard
 from autotrader_ibkr.mapping import core_order_type
 from autotrader_ibkr.tws import Exchange, TwsFaults, TwsServer, running_tws
 from autotrader_ibkr.tws.model import VenueOrder
 
-__all__ = ["INSTRUMENTS", "TwsVenueControl", "harness"]
+__all__ = ["INSTRUMENTS", "TwsVenueControl", "connection_settings", "harness", "prepare"]
 
 SYMBOL = "AAPL"
 PRICE = Decimal("100.00")
@@ -62,7 +66,14 @@ class TwsVenueControl(VenueControl):
         await anyio.lowlevel.checkpoint()
 
     async def set_liquidity(self, symbol: str, quantity: Decimal | None) -> None:
-        self.exchange.set_liquidity(self.con_ids[symbol], quantity)
+        self.server.set_liquidity(self.con_ids[symbol], quantity)
+        await anyio.lowlevel.checkpoint()
+
+    async def without_live_data(self, symbol: str, *, delayed_enabled: bool = True) -> None:
+        """The account loses its live market-data subscription for ``symbol`` (354, or 10167
+        and delayed quotes for a client that asked for them; 10168 without ``delayed_enabled``)."""
+        self.server.without_live_data.add(self.con_ids[symbol])
+        self.server.delayed_data_enabled = delayed_enabled
 
     # ------------------------------------------------------------------ faults
     async def inject(
@@ -163,35 +174,59 @@ class TwsVenueControl(VenueControl):
         ]
 
 
+def connection_settings(tws: TwsServer, client_id: int, *, request_timeout: float) -> dict[str, Any]:
+    """The :class:`IbkrConfig` settings that reach ``tws`` quickly (JSON-serialisable)."""
+    return {
+        "port": tws.port,
+        "client_id": client_id,
+        "instruments": {symbol: attrs.asdict(spec) for symbol, spec in INSTRUMENTS.items()},
+        "request_timeout": request_timeout,
+        "connect_timeout": 2.0,
+        "reconnect_initial": 0.05,
+        "reconnect_max": 0.5,
+        "pacing_retry_after": 1.0,
+        "commission_wait": 0.25,
+    }
+
+
+def prepare(tws: TwsServer) -> dict[str, int]:
+    """Look up the contract id of each of :data:`INSTRUMENTS` at ``tws`` and set its first price."""
+    con_ids = {}
+    for symbol, spec in INSTRUMENTS.items():
+        query_symbol = spec.local_symbol or spec.symbol
+        con_ids[symbol] = next(
+            c.con_id for c in tws.exchange.contracts.values() if query_symbol in (c.local_symbol, c.symbol)
+        )
+    for symbol, price in INITIAL_PRICES.items():
+        tws.set_price(con_ids[symbol], price)
+    tws.set_price(con_ids[SYMBOL], PRICE)
+    return con_ids
+
+
 @asynccontextmanager
 async def harness(
     *, request_timeout: float = REQUEST_TIMEOUT, client_id: int = 1
 ) -> AsyncIterator[HarnessSession]:
-    """Start the TWS, connect an adapter to it, yield the session, tear both down."""
+    """Start the TWS, connect an adapter to it, yield the session, tear both down.
+
+    The whole session runs inside a :class:`DecodeGuard`: if the client library dropped any
+    message it could not decode (or an adapter callback raised), leaving the block raises
+    :class:`UndecodableMessage`, so no conformance or chaos run passes over one.
+    """
+    with DecodeGuard() as guard:
+        try:
+            async with _connected(request_timeout, client_id) as session:
+                yield session
+        finally:
+            guard.check()
+
+
+@asynccontextmanager
+async def _connected(request_timeout: float, client_id: int) -> AsyncIterator[HarnessSession]:
     server = TwsServer(Exchange(), faults=TwsFaults(hold_seconds=request_timeout * 3, outage_seconds=0.3))
     async with running_tws(server) as tws:
-        con_ids = {}
-        for symbol, spec in INSTRUMENTS.items():
-            query_symbol = spec.local_symbol or spec.symbol
-            con_ids[symbol] = next(
-                c.con_id
-                for c in tws.exchange.contracts.values()
-                if query_symbol in (c.local_symbol, c.symbol)
-            )
-        for symbol, price in INITIAL_PRICES.items():
-            tws.set_price(con_ids[symbol], price)
-        tws.set_price(con_ids[SYMBOL], PRICE)
-        config = IbkrConfig(
-            port=tws.port,
-            client_id=client_id,
-            instruments=INSTRUMENTS,
-            request_timeout=request_timeout,
-            connect_timeout=2.0,
-            reconnect_initial=0.05,
-            reconnect_max=0.5,
-            pacing_retry_after=1.0,
-            commission_wait=0.25,
-        )
+        con_ids = prepare(tws)
+        config = IbkrConfig(**connection_settings(tws, client_id, request_timeout=request_timeout))
         adapter = IbkrAdapter(config)
         try:
             await adapter.connect()

@@ -1,17 +1,31 @@
-"""A sliding one-second window of order messages, so IB's 50 messages/second is never hit.
+"""How fast the adapter talks to TWS: order messages per second, and reconnect backoff.
 
+A sliding one-second window of order messages keeps IB's 50 messages/second from being hit.
 ib_async and ib_insync queue requests above 45 a second themselves; pacing order messages
 below that in the adapter means an order's timeout starts when it is written, not while it
-waits in the library's queue.
+waits in the library's queue.  The libraries have no reconnect at all, so the adapter's reconnect
+loop waits :func:`backoff_delays` between attempts.
 """
 
 from __future__ import annotations
 
 import collections
+import itertools
+from collections.abc import Iterator
 
 import anyio
 
-__all__ = ["Pacer"]
+__all__ = ["Pacer", "backoff_delays"]
+
+
+def backoff_delays(initial: float, maximum: float) -> Iterator[float]:
+    """``initial``, doubling each time, capped at ``maximum`` (and then forever ``maximum``)."""
+    for attempt in itertools.count():
+        delay = initial * 2**attempt
+        if delay >= maximum:
+            break
+        yield delay
+    yield from itertools.repeat(maximum)
 
 
 class Pacer:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from autotrader.adapter import BrokerAdapter
-    from autotrader.testing.harness import HarnessSession
+    from autotrader.testing.harness import ExternalVenue, HarnessSession
 
 
 def create_adapter(**config: Any) -> BrokerAdapter:
@@ -31,6 +31,12 @@ def harness() -> AbstractAsyncContextManager[HarnessSession]:
     return local_tws()
 
 
+def external_venue() -> AbstractAsyncContextManager[ExternalVenue]:
+    from autotrader_ibkr.external import external_venue as local_tws
+
+    return local_tws()
+
+
 @hookimpl
 def autotrader_broker() -> BrokerSpec:
     return BrokerSpec(
@@ -40,5 +46,9 @@ def autotrader_broker() -> BrokerSpec:
         version=__version__,
         config_class=IbkrConfig,
         harness=harness,
-        description="Interactive Brokers through TWS or IB Gateway (ib_async), with a local TWS for testing",
+        description=(
+            "Interactive Brokers through TWS or IB Gateway (ib_async or ib_insync), "
+            "with a local TWS for testing"
+        ),
+        external_venue=external_venue,
     )

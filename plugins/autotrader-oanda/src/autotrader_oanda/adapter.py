@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_thread
-from autotrader.adapter import BrokerAdapter, ExecutionEvent, check_backend
+from autotrader.adapter import BrokerAdapter, ExecutionEvent, QuoteStream, check_backend
 from autotrader.errors import (
     InvalidOrder,
     NotConnected,
@@ -43,6 +46,7 @@ from autotrader.model import (
     OrderType,
     OrderUpdate,
     Position,
+    Quote,
     TimeInForce,
 )
 from oandapyV20.endpoints import accounts, orders, positions, transactions
@@ -67,6 +71,7 @@ from autotrader_oanda.mapping import (
     positions_from_wire,
     side_of,
 )
+from autotrader_oanda.pricing import PriceFeed
 from autotrader_oanda.stream import TransactionFeed
 from autotrader_oanda.transactions import TransactionTranslator
 from autotrader_oanda.workers import WorkerPool
@@ -169,6 +174,33 @@ class OandaAdapter(BrokerAdapter):
             log.info("oanda health check failed: %s", exc)
             return False
         return True
+
+    # ------------------------------------------------------------------ live quotes
+    @asynccontextmanager
+    async def _quote_feed(self, symbols: tuple[str, ...], stream: QuoteStream) -> AsyncIterator[None]:
+        """v20's pricing stream for ``symbols``, in a thread of its own, into ``stream``."""
+        token = anyio.lowlevel.current_token()
+
+        def deliver(item: Quote | BaseException) -> None:
+            anyio.from_thread.run_sync(stream.put, item, token=token)
+
+        feed = PriceFeed(
+            self._client,
+            self.account_id,
+            symbols,
+            deliver=deliver,
+            fail=deliver,
+            read_timeout=self.config.stream_timeout,
+            reconnect_initial=self.config.reconnect_initial,
+            reconnect_max=self.config.reconnect_max,
+        )
+        feed.start()
+        try:
+            yield
+        finally:
+            feed.stop()
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(feed.join, self.config.stream_timeout + 1)
 
     # ------------------------------------------------------------------ the stream, in the loop
     def _deliver_from_thread(self, txns: list[dict[str, Any]]) -> None:

@@ -16,4 +16,5 @@ CAPABILITIES = Capabilities(
     short_selling=True,
     streaming=True,
     partial_fills=True,
+    market_data=True,
 )

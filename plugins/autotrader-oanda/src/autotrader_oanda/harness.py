@@ -171,6 +171,23 @@ class OandaVenueControl(VenueControl):
         return await self._venue(read)
 
 
+def connection_settings(
+    server: VenueServer, environment: str, *, request_timeout: float, heartbeat: float
+) -> dict[str, Any]:
+    """The :class:`OandaConfig` settings (all but the token) that reach ``server`` quickly."""
+    return {
+        "account_id": server.exchange.account_id,
+        "environment": environment,
+        "api_url": server.url,
+        "stream_url": server.url,
+        "request_timeout": request_timeout,
+        "connect_timeout": 1.0,
+        "stream_timeout": max(heartbeat * 6, 1.0),
+        "reconnect_initial": 0.05,
+        "reconnect_max": 0.5,
+    }
+
+
 @asynccontextmanager
 async def harness(
     *, request_timeout: float = REQUEST_TIMEOUT, heartbeat: float = HEARTBEAT
@@ -186,18 +203,8 @@ async def harness(
     )
     await anyio.to_thread.run_sync(server.start)
     environment = f"autotrader-local-{server.port}"
-    config = OandaConfig(
-        account_id=server.exchange.account_id,
-        access_token=Secret(token),
-        environment=environment,
-        api_url=server.url,
-        stream_url=server.url,
-        request_timeout=request_timeout,
-        connect_timeout=1.0,
-        stream_timeout=max(heartbeat * 6, 1.0),
-        reconnect_initial=0.05,
-        reconnect_max=0.5,
-    )
+    settings = connection_settings(server, environment, request_timeout=request_timeout, heartbeat=heartbeat)
+    config = OandaConfig(access_token=Secret(token), **settings)
     adapter = OandaAdapter(config)
     try:
         await adapter.connect()

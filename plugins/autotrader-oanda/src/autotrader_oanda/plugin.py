@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from autotrader.adapter import BrokerAdapter
-    from autotrader.testing.harness import HarnessSession
+    from autotrader.testing.harness import ExternalVenue, HarnessSession
 
 
 def create_adapter(**config: Any) -> BrokerAdapter:
@@ -31,6 +31,12 @@ def harness() -> AbstractAsyncContextManager[HarnessSession]:
     return local_venue()
 
 
+def external_venue() -> AbstractAsyncContextManager[ExternalVenue]:
+    from autotrader_oanda.external import external_venue as local_venue
+
+    return local_venue()
+
+
 @hookimpl
 def autotrader_broker() -> BrokerSpec:
     return BrokerSpec(
@@ -41,4 +47,5 @@ def autotrader_broker() -> BrokerSpec:
         config_class=OandaConfig,
         harness=harness,
         description="OANDA v20 FX and CFDs (oandapyV20), with a local v20 venue for testing",
+        external_venue=external_venue,
     )

@@ -21,17 +21,18 @@ from oandapyV20 import API
 from oandapyV20.endpoints.transactions import TransactionsSinceID, TransactionsStream
 
 from autotrader_oanda.client import V20Client
+from autotrader_oanda.feedthread import FeedStopped, FeedThread
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[list[dict[str, Any]]], None]
 
-
-class FeedStopped(Exception):
-    """The consumer is gone (the event loop ended): the feed thread exits."""
+__all__ = ["FeedStopped", "TransactionFeed"]
 
 
-class TransactionFeed:
+class TransactionFeed(FeedThread):
+    name = "oanda-transactions"
+
     def __init__(
         self,
         client: V20Client,
@@ -43,53 +44,21 @@ class TransactionFeed:
         reconnect_initial: float,
         reconnect_max: float,
     ) -> None:
-        self.client = client
+        super().__init__(
+            client,
+            read_timeout=read_timeout,
+            reconnect_initial=reconnect_initial,
+            reconnect_max=reconnect_max,
+        )
         self.account_id = account_id
         self.last_id = last_id
         self._deliver = deliver
-        self.read_timeout = read_timeout
-        self.reconnect_initial = reconnect_initial
-        self.reconnect_max = reconnect_max
-        self._stop = threading.Event()
         self.connected = threading.Event()
         self.connects = 0
         self.backfills = 0
-        self._thread: threading.Thread | None = None
 
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="oanda-transactions", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
-
-    # ------------------------------------------------------------------ the thread
-    def _run(self) -> None:
-        delay = self.reconnect_initial
-        while not self._stop.is_set():
-            api = self.client.new_api(self.read_timeout)
-            try:
-                self._session(api)
-                delay = self.reconnect_initial  # the stream ended after working: retry promptly
-            except FeedStopped:
-                return
-            except Exception as exc:  # every failure of a stream means: reconnect
-                log.info("oanda transaction stream: %s: %s; reconnecting", type(exc).__name__, exc)
-            finally:
-                self.connected.clear()
-                self.client.release(api)
-            if self._stop.wait(delay):
-                return
-            delay = min(delay * 2, self.reconnect_max)
+    def _disconnected(self) -> None:
+        self.connected.clear()
 
     def _session(self, api: API) -> None:
         endpoint = TransactionsStream(self.account_id)

@@ -10,13 +10,15 @@ the engine's order path benchmark about the engine, not the simulator.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 import anyio
 
-from autotrader.adapter import BrokerAdapter, check_backend
+from autotrader.adapter import BrokerAdapter, QuoteStream, check_backend
 from autotrader.errors import (
     AmbiguousOutcome,
     InvalidOrder,
@@ -35,6 +37,7 @@ from autotrader.model import (
     OrderRequest,
     OrderUpdate,
     Position,
+    Quote,
     decimal_from_user,
 )
 from autotrader.testing.harness import Fault
@@ -44,6 +47,7 @@ from autotrader_paper.faults import FaultPlan
 from autotrader_paper.instruments import DEFAULT_INSTRUMENTS
 from autotrader_paper.stream import PaperStream
 from autotrader_paper.venue import VENUE, PaperVenue
+from autotrader_paper.venue.durable import DurablePaperVenue
 from autotrader_paper.venue.orders import WorkingOrder
 
 __all__ = ["PaperTradingAdapter"]
@@ -69,6 +73,7 @@ class PaperTradingAdapter(BrokerAdapter):
         reconnect_delay: float = 0.2,
         request_timeout: float = 2.0,
         session_id: str | None = None,
+        state_file: str | Path | None = None,
         config: PaperConfig | None = None,
     ) -> None:
         super().__init__()
@@ -84,19 +89,25 @@ class PaperTradingAdapter(BrokerAdapter):
                 reconnect_delay=reconnect_delay,
                 request_timeout=request_timeout,
                 session_id=session_id,
+                state_file=state_file,
             )
         self.config = config
         self._rng = random.Random(config.seed)
         self._latency = config.latency_ms if config.latency_ms[1] > 0 else None
-        self.venue = PaperVenue(
-            {**DEFAULT_INSTRUMENTS, **(instruments or {})},
-            initial_balance=config.initial_balance,
-            currency=config.currency,
-            slippage_bps=config.slippage_bps,
-            commission_bps=config.commission_bps,
-            fill_probability=config.fill_probability,
-            rng=self._rng,
-            session_id=config.session_id,
+        settings: dict[str, Any] = {
+            "initial_balance": config.initial_balance,
+            "currency": config.currency,
+            "slippage_bps": config.slippage_bps,
+            "commission_bps": config.commission_bps,
+            "fill_probability": config.fill_probability,
+            "rng": self._rng,
+            "session_id": config.session_id,
+        }
+        listed = {**DEFAULT_INSTRUMENTS, **(instruments or {})}
+        self.venue: PaperVenue = (
+            PaperVenue(listed, **settings)
+            if config.state_file is None
+            else DurablePaperVenue.open(config.state_file, listed, **settings)
         )
         self.faults: FaultPlan = self.venue.faults
         self.stream = PaperStream(self.venue, self._emit, self.faults, reconnect_delay=config.reconnect_delay)
@@ -139,11 +150,15 @@ class PaperTradingAdapter(BrokerAdapter):
 
     async def connect(self) -> bool:
         check_backend(self)
+        if isinstance(self.venue, DurablePaperVenue):
+            self.venue.reopen()  # after a disconnect: take the state file back, as it is now
         self._connected = True
         return True
 
     async def disconnect(self) -> None:
         self._connected = False
+        if isinstance(self.venue, DurablePaperVenue):
+            self.venue.close()  # another process may now open the venue
 
     async def health_check(self) -> bool:
         """Connected; also the moment a dropped stream is re-subscribed if it is due."""
@@ -152,6 +167,35 @@ class PaperTradingAdapter(BrokerAdapter):
 
     async def instruments(self) -> Mapping[str, Instrument]:
         return dict(self.venue.instruments)
+
+    def add_instruments(self, instruments: Mapping[str, Instrument]) -> None:
+        """List more instruments, e.g. those of a broker whose live prices this paper run trades on."""
+        self.venue.instruments.update(instruments)
+
+    # ------------------------------------------------------------------ market data
+    @asynccontextmanager
+    async def _quote_feed(self, symbols: tuple[str, ...], stream: QuoteStream) -> AsyncIterator[None]:
+        """The venue's own price moves as quotes (bid = ask: the paper market has one price).
+
+        The paper venue's prices come from whatever feeds it (a replay, another broker's live
+        feed, the conformance harness); a subscriber sees the last price first, like a real feed's
+        snapshot, then every move.
+        """
+        wanted = frozenset(symbols)
+
+        def on_price(symbol: str, price: Decimal) -> None:
+            if symbol in wanted:
+                stream.put(Quote(symbol, price, price, venue=VENUE))
+
+        for symbol in symbols:
+            last = self.venue.last_price(symbol)
+            if last is not None:
+                on_price(symbol, last)
+        self.venue.price_listeners.append(on_price)
+        try:
+            yield
+        finally:
+            self.venue.price_listeners.remove(on_price)
 
     # ------------------------------------------------------------------ market data (seed API)
     def update_price(self, symbol: str, price: Any) -> None:

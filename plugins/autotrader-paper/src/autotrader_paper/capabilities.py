@@ -15,4 +15,5 @@ CAPABILITIES = Capabilities(
     short_selling=True,
     streaming=True,
     partial_fills=True,
+    market_data=True,
 )

@@ -7,6 +7,7 @@ binary floating point: ``decimal_from_user(0.1) == Decimal("0.1")``.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -38,6 +39,10 @@ def _latency(value: object) -> tuple[float, float]:
     return low, high
 
 
+def _optional_path(value: object) -> Path | None:
+    return None if value is None or value == "" else Path(str(value))
+
+
 def _probability(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not 0.0 <= value <= 1.0:
         raise ConfigError("paper.fill_probability", f"must be within [0, 1], got {value!r}")
@@ -67,3 +72,8 @@ class PaperConfig:
     """How long an unanswered request waits (only when latency is simulated) before it is ambiguous."""
     session_id: str | None = None
     """Prefix of venue order and trade ids; random by default so that restarts never reuse an id."""
+    state_file: Path | None = attrs.field(default=None, converter=_optional_path)
+    """Keep the venue's books in this SQLite file, committed before the venue answers, so that
+    they survive the process (``kill -9`` included) and ``--resume`` meets the venue it left.  An
+    existing file wins over ``initial_balance`` and ``session_id``; one process owns it at a time.
+    ``None``: the venue lives and dies with the adapter."""

@@ -17,7 +17,7 @@ from autotrader_paper.config import PaperConfig
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
-    from autotrader.testing.harness import HarnessSession
+    from autotrader.testing.harness import ExternalVenue, HarnessSession
     from autotrader_paper.adapter import PaperTradingAdapter
 
 
@@ -34,6 +34,12 @@ def harness() -> AbstractAsyncContextManager[HarnessSession]:
     return local_venue()
 
 
+def external_venue() -> AbstractAsyncContextManager[ExternalVenue]:
+    from autotrader_paper.external import external_venue as state_file_venue
+
+    return state_file_venue()
+
+
 @hookimpl
 def autotrader_broker() -> BrokerSpec:
     return BrokerSpec(
@@ -44,4 +50,5 @@ def autotrader_broker() -> BrokerSpec:
         config_class=PaperConfig,
         harness=harness,
         description="deterministic in-process paper venue",
+        external_venue=external_venue,
     )

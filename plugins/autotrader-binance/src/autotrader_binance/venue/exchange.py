@@ -13,6 +13,8 @@ account's orders trade against that flow:
 
 The account's own orders never trade with each other.  Everything here is synchronous: one
 call is one atomic step of the engine, so the REST and WebSocket layers never see a half state.
+Each step that may move a symbol's best bid or ask ends by telling :attr:`Exchange.books` (the
+``bookTicker`` of :mod:`~autotrader_binance.venue.book`), which publishes the top if it changed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
+from autotrader_binance.venue.book import BookTickers, BookTop, top_of_book
 from autotrader_binance.venue.wire import account_position, execution_report
 
 __all__ = [
@@ -49,6 +52,7 @@ LIMIT_TYPES: Final = frozenset({"LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE
 OPEN_STATUSES: Final = frozenset({"NEW", "PARTIALLY_FILLED"})
 
 INSUFFICIENT_BALANCE: Final = "Account has insufficient balance for requested action."
+UNKNOWN_ORDER: Final = "Unknown order sent."
 
 
 class VenueError(Exception):
@@ -86,11 +90,17 @@ class SymbolSpec:
     max_notional: Decimal = Decimal("9000000")
     market_max_qty: Decimal = Decimal("100")
     max_num_orders: int = 200
+    amend_allowed: bool = True
+    """``amendAllowed``: order amend keep priority (quantity decrease) is enabled."""
     legacy_min_notional: bool = False
     """Publish the legacy ``MIN_NOTIONAL`` filter instead of ``NOTIONAL`` (older symbols)."""
     liquidity: Decimal | None = None
     """Quantity available at the price (``None``: unlimited): to each arriving marketable order,
     and to the resting orders together at each price move (shared, in price-time priority)."""
+    spread_ticks: int = 1
+    """The synthetic book's best bid and ask stand this many ticks below and above the price."""
+    book_qty: Decimal = Decimal("1")
+    """The quantity the synthetic book shows at its best levels while ``liquidity`` is unlimited."""
 
 
 @dataclass
@@ -217,6 +227,8 @@ class Exchange:
         self._by_client_id: dict[tuple[str, str], VenueOrder] = {}
         self._order_ids = itertools.count(1)
         self._sinks: list[EventSink] = []
+        self.books = BookTickers(self._book_top)
+        """The top of each symbol's book (``bookTicker``), published as it moves."""
 
     # ------------------------------------------------------------------ plumbing
     def now_ms(self) -> int:
@@ -266,6 +278,18 @@ class Exchange:
             return [t for t in trades if t.trade_id >= from_id][:limit]
         return trades[-limit:]
 
+    def _book_top(self, symbol: str) -> BookTop:
+        market = self.markets[symbol]
+        resting = (
+            o for o in self.orders if o.symbol == symbol and o.is_open and o.working and o.type in LIMIT_TYPES
+        )
+        return top_of_book(market.spec, market.bid_pool, market.ask_pool, resting)
+
+    def book_ticker(self, symbol: str) -> BookTop:
+        """The best bid and ask now; -1121 for a symbol the venue does not list."""
+        self.spec(symbol)
+        return self.books.current(symbol)
+
     def balance_rows(self) -> list[tuple[str, Decimal, Decimal]]:
         return [(a, self.free[a], self.locked.get(a, ZERO)) for a in sorted(self.free)]
 
@@ -311,6 +335,7 @@ class Exchange:
         else:
             order.working_time = now
             self._take(order)
+        self.books.touch(order.symbol)
         return order, self.trades[trades_before:]
 
     def cancel(
@@ -318,14 +343,63 @@ class Exchange:
     ) -> VenueOrder:
         order = self.find(symbol, order_id, client_order_id)
         if order is None or not order.is_open:
-            raise VenueError(-2011, "Unknown order sent.")
+            raise VenueError(-2011, UNKNOWN_ORDER)
         self._close(order, "CANCELED", cancel_client_id=cancel_client_id)
+        self.books.touch(symbol)
+        return order
+
+    def amend(
+        self,
+        symbol: str,
+        order_id: int | None,
+        client_order_id: str | None,
+        new_client_id: str,
+        new_qty: Decimal,
+    ) -> VenueOrder:
+        """Order amend keep priority: a smaller quantity, in place (same orderId, same time priority).
+
+        Binance allows only a decrease; the funds the removed quantity held are released.  The
+        order's client id becomes ``new_client_id`` (the same one, if the caller sends it).
+        """
+        spec = self.spec(symbol)
+        order = self.find(symbol, order_id, client_order_id)
+        if order is None or not order.is_open:
+            raise VenueError(-2038, UNKNOWN_ORDER)
+        if not spec.amend_allowed:
+            raise VenueError(-2038, "Order amend is not supported for this symbol.")
+        if new_qty == order.orig_qty:
+            raise VenueError(-2038, "The requested action would change no state; rejecting")
+        if new_qty > order.orig_qty:
+            raise VenueError(-2038, "Order amend (quantity increase) is not supported.")
+        if new_qty <= order.executed_qty:
+            # Binance's documents leave this case open; the venue refuses it rather than guess.
+            raise VenueError(-2038, "Order amend below the executed quantity is not supported.")
+        existing = self._by_client_id.get((symbol, new_client_id))
+        if existing is not None and existing is not order and existing.is_open:
+            raise VenueError(-2038, "Duplicate order sent.")
+        removed = order.orig_qty - new_qty
+        if order.locked:
+            freed = min(order.locked, removed * order.lock_price if order.side == "BUY" else removed)
+            order.locked -= freed
+            self.locked[order.lock_asset] -= freed
+            self.free[order.lock_asset] += freed
+        previous_id = order.client_order_id
+        order.orig_qty = new_qty
+        order.client_order_id = new_client_id
+        order.update_time = self.now_ms()
+        if self._by_client_id.get((symbol, previous_id)) is order:
+            del self._by_client_id[(symbol, previous_id)]  # the order now answers to its new id only
+        self._by_client_id[(symbol, new_client_id)] = order
+        self._report(order, "REPLACED", cancel_client_id=previous_id)
+        if order.lock_asset:
+            self._account_update([order.lock_asset])
+        self.books.touch(symbol)
         return order
 
     def validate_cancel(self, symbol: str, order_id: int | None, client_order_id: str | None) -> VenueOrder:
         order = self.find(symbol, order_id, client_order_id)
         if order is None or not order.is_open:
-            raise VenueError(-2011, "Unknown order sent.")
+            raise VenueError(-2011, UNKNOWN_ORDER)
         return order
 
     # ------------------------------------------------------------------ market control
@@ -341,12 +415,14 @@ class Exchange:
                 order.working_time = self.now_ms()
                 self._take(order)
         self._match_resting(market)
+        self.books.touch(symbol)
         return self.trades[before:]
 
     def set_liquidity(self, symbol: str, quantity: Decimal | None) -> None:
         market = self.markets[symbol]
         market.spec.liquidity = quantity
         market.refill()
+        self.books.touch(symbol)
 
     # ------------------------------------------------------------------ internals
     def _new_order(self, request: NewOrder, now: int) -> VenueOrder:

@@ -24,7 +24,14 @@ from autotrader_binance.venue.exchange import (
     VenueError,
 )
 
-__all__ = ["check_filters", "generated_client_id", "optional_decimal", "parse_new_order", "require"]
+__all__ = [
+    "check_client_id",
+    "check_filters",
+    "generated_client_id",
+    "optional_decimal",
+    "parse_new_order",
+    "require",
+]
 
 _DECIMAL_RE: Final = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 _DECIMAL_RANGE: Final = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
@@ -39,6 +46,14 @@ _ID_ALPHABET: Final = string.ascii_letters + string.digits
 def generated_client_id() -> str:
     """A client order id like the ones Binance generates when none is sent (22 characters)."""
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(22))
+
+
+def check_client_id(client_id: str, param: str) -> None:
+    """Binance's rule for client order ids (-1100 naming the parameter)."""
+    if not _CLIENT_ID_RE.match(client_id):
+        raise VenueError(
+            -1100, f"Illegal characters found in parameter '{param}'; legal range is '{_CLIENT_ID_RANGE}'."
+        )
 
 
 def require(params: Mapping[str, str], name: str) -> str:
@@ -110,12 +125,7 @@ def parse_new_order(
     else:
         _not_required(params, "timeInForce")
     client_id = params.get(client_id_param) or generated_client_id()
-    if not _CLIENT_ID_RE.match(client_id):
-        raise VenueError(
-            -1100,
-            f"Illegal characters found in parameter '{client_id_param}'; "
-            f"legal range is '{_CLIENT_ID_RANGE}'.",
-        )
+    check_client_id(client_id, client_id_param)
     request = NewOrder(
         symbol=symbol,
         side=side,

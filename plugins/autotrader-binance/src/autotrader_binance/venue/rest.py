@@ -25,7 +25,13 @@ from autotrader_binance.venue.auth import Credentials, check_timing, rest_payloa
 from autotrader_binance.venue.exchange import Exchange, VenueError
 from autotrader_binance.venue.faults import FaultKind, FaultPlan
 from autotrader_binance.venue.limits import RateLimits, TooMany
-from autotrader_binance.venue.orders import generated_client_id, parse_new_order, require
+from autotrader_binance.venue.orders import (
+    check_client_id,
+    generated_client_id,
+    optional_decimal,
+    parse_new_order,
+    require,
+)
 
 __all__ = ["RestApi"]
 
@@ -154,6 +160,13 @@ class RestApi:
                 params=frozenset({"symbol", "symbols"}),
             ),
             Endpoint(
+                "GET",
+                v3 + "ticker/bookTicker",
+                self.book_ticker,
+                lambda p: 2 if p.get("symbol") else 4,
+                params=frozenset({"symbol", "symbols"}),
+            ),
+            Endpoint(
                 "POST",
                 v3 + "order",
                 self.new_order,
@@ -213,6 +226,15 @@ class RestApi:
                 lambda p: 5 if p.get("orderId") else 20,
                 signed=True,
                 params=frozenset({"symbol", "orderId", "startTime", "endTime", "fromId", "limit"}),
+            ),
+            Endpoint(
+                "PUT",
+                v3 + "order/amend/keepPriority",
+                self.amend_keep_priority,
+                _fixed(4),
+                signed=True,
+                order_request=True,
+                params=order_lookup | {"newClientOrderId", "newQty"},
             ),
             Endpoint(
                 "POST",
@@ -314,29 +336,39 @@ class RestApi:
     async def time(self, call: Call) -> Any:
         return {"serverTime": call.now_ms}
 
-    async def exchange_info(self, call: Call) -> Any:
-        specs = [m.spec for m in self.exchange.markets.values()]
-        wanted: set[str] | None = None
-        if call.params.get("symbol"):
-            wanted = {call.params["symbol"]}
-        elif call.params.get("symbols"):
+    def _wanted_symbols(self, params: Mapping[str, str]) -> list[str]:
+        """``symbol=X`` or ``symbols=["X","Y"]`` (each checked: -1121), else every listed symbol."""
+        if params.get("symbol"):
+            wanted = [params["symbol"]]
+        elif params.get("symbols"):
             try:
-                wanted = set(json.loads(call.params["symbols"]))
-            except ValueError:
+                wanted = list(dict.fromkeys(json.loads(params["symbols"])))
+            except (ValueError, TypeError):
                 raise VenueError(-1100, "Illegal characters found in parameter 'symbols'.") from None
-        if wanted is not None:
-            for symbol in wanted:
-                self.exchange.spec(symbol)
-            specs = [s for s in specs if s.symbol in wanted]
+            if not all(isinstance(s, str) for s in wanted):
+                raise VenueError(-1100, "Illegal characters found in parameter 'symbols'.")
+        else:
+            return list(self.exchange.markets)
+        for symbol in wanted:
+            self.exchange.spec(symbol)
+        return wanted
+
+    async def exchange_info(self, call: Call) -> Any:
+        wanted = set(self._wanted_symbols(call.params))
+        specs = [m.spec for m in self.exchange.markets.values() if m.spec.symbol in wanted]
         return wire.exchange_info(specs, self.limits.declared(), call.now_ms)
 
     async def ticker_price(self, call: Call) -> Any:
-        symbol = call.params.get("symbol")
-        if symbol:
-            return {"symbol": symbol, "price": wire.fmt(self.exchange.spec(symbol).price)}
-        return [
-            {"symbol": m.spec.symbol, "price": wire.fmt(m.spec.price)} for m in self.exchange.markets.values()
+        prices = [
+            {"symbol": s, "price": wire.fmt(self.exchange.spec(s).price)}
+            for s in self._wanted_symbols(call.params)
         ]
+        return prices[0] if call.params.get("symbol") else prices
+
+    async def book_ticker(self, call: Call) -> Any:
+        """The best bid and ask: an object for ``symbol``, a list otherwise (all, or ``symbols``)."""
+        tops = [wire.book_ticker(self.exchange.book_ticker(s)) for s in self._wanted_symbols(call.params)]
+        return tops[0] if call.params.get("symbol") else tops
 
     # ------------------------------------------------------------------ orders
     async def new_order(self, call: Call) -> Any:
@@ -384,6 +416,22 @@ class RestApi:
         cancel_id = call.params.get("newClientOrderId") or generated_client_id()
         order = self.exchange.cancel(symbol, order_id, client_id, cancel_id)
         return wire.cancel_response(order, cancel_id, call.now_ms)
+
+    async def amend_keep_priority(self, call: Call) -> Any:
+        symbol, order_id, client_id = self._lookup_params(call.params, "orderId", "origClientOrderId")
+        new_qty = optional_decimal(call.params, "newQty")
+        if new_qty is None:
+            require(call.params, "newQty")
+        assert new_qty is not None
+        spec = self.exchange.spec(symbol)
+        if new_qty <= 0 or new_qty < spec.min_qty or new_qty % spec.step:
+            raise VenueError(-1013, "Filter failure: LOT_SIZE")
+        new_client_id = call.params.get("newClientOrderId") or generated_client_id()
+        check_client_id(new_client_id, "newClientOrderId")
+        found = self.exchange.find(symbol, order_id, client_id)
+        previous_id = found.client_order_id if found is not None else ""
+        order = self.exchange.amend(symbol, order_id, client_id, new_client_id, new_qty)
+        return wire.amend_response(order, previous_id, call.now_ms)
 
     async def cancel_open_orders(self, call: Call) -> Any:
         symbol = require(call.params, "symbol")

@@ -1,4 +1,5 @@
-"""The local Binance venue: one aiohttp server with the REST API and the WebSocket API.
+"""The local Binance venue: one aiohttp server with the REST API, the WebSocket API and the market
+data streams.
 
 ``BinanceVenue`` owns the exchange (orders, trades, balances), the credentials it accepts, its
 rate limits and the faults the harness arms.  It listens on 127.0.0.1 only; port 0 picks a
@@ -13,12 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
+from aiohttp.log import access_logger
 
 from autotrader_binance.venue.auth import Credentials
 from autotrader_binance.venue.exchange import Exchange, SymbolSpec
 from autotrader_binance.venue.faults import FaultPlan
 from autotrader_binance.venue.limits import RateLimits
 from autotrader_binance.venue.rest import RestApi
+from autotrader_binance.venue.streams import MarketStreams
 from autotrader_binance.venue.wsapi import WsApi
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_API_SECRET", "BinanceVenue", "default_symbols"]
@@ -40,6 +43,7 @@ def default_symbols() -> list[SymbolSpec]:
             min_qty=Decimal("0.00001"),
             max_qty=Decimal("9000"),
             min_notional=Decimal("5"),
+            book_qty=Decimal("2.5"),
         ),
         SymbolSpec(
             "ETHUSDT",
@@ -51,6 +55,7 @@ def default_symbols() -> list[SymbolSpec]:
             min_qty=Decimal("0.0001"),
             max_qty=Decimal("9000"),
             min_notional=Decimal("5"),
+            book_qty=Decimal("40"),
         ),
         SymbolSpec(
             "ETHBTC",
@@ -64,6 +69,7 @@ def default_symbols() -> list[SymbolSpec]:
             min_price=Decimal("0.00001"),
             min_notional=Decimal("0.0001"),
             legacy_min_notional=True,
+            book_qty=Decimal("25"),
         ),
     ]
 
@@ -84,6 +90,7 @@ class BinanceVenue:
         limits: RateLimits | None = None,
         port: int = 0,
         hold_seconds: float = 30.0,
+        access_log: bool = False,
     ) -> None:
         self.exchange = Exchange(
             symbols if symbols is not None else default_symbols(),
@@ -102,7 +109,9 @@ class BinanceVenue:
             hold_seconds=hold_seconds,
         )
         self.ws = WsApi(self.exchange, self.credentials, self.limits, self.faults)
+        self.market = MarketStreams(self.exchange)
         self._requested_port = port
+        self._access_log = access_log
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -117,16 +126,21 @@ class BinanceVenue:
 
     @property
     def stream_url(self) -> str:
+        """What python-binance's ``BinanceSocketManager`` calls ``STREAM_URL`` (it appends
+        ``ws/<stream>`` or ``stream?streams=...``)."""
         return f"ws://{HOST}:{self.port}/"
 
     def app(self) -> web.Application:
         app = web.Application()
         self.rest.add_routes(app)
         self.ws.add_routes(app)
+        self.market.add_routes(app)
         return app
 
     async def start(self) -> BinanceVenue:
-        self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(
+            self.app(), access_log=access_logger if self._access_log else None, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, self._requested_port)
         await site.start()
@@ -139,6 +153,7 @@ class BinanceVenue:
     async def stop(self) -> None:
         self._closing.set()
         await self.ws.close()
+        await self.market.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -12,10 +12,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from autotrader_binance.venue.book import BookTop
     from autotrader_binance.venue.exchange import SymbolSpec, VenueOrder, VenueTrade
 
 __all__ = [
     "account_position",
+    "amend_response",
+    "book_ticker",
+    "book_ticker_event",
     "cancel_response",
     "exchange_info",
     "execution_report",
@@ -130,6 +134,33 @@ def cancel_response(order: VenueOrder, cancel_client_id: str, transact_time: int
     return _conditional(order, body)
 
 
+def amend_response(order: VenueOrder, orig_client_id: str, transact_time: int) -> dict[str, Any]:
+    """``PUT /api/v3/order/amend/keepPriority``: the order as amended, under ``amendedOrder``."""
+    return {
+        "transactTime": transact_time,
+        "executionId": transact_time,
+        "amendedOrder": {
+            "symbol": order.symbol,
+            "orderId": order.order_id,
+            "orderListId": -1,
+            "origClientOrderId": orig_client_id,
+            "clientOrderId": order.client_order_id,
+            "price": fmt(order.price),
+            "qty": fmt(order.orig_qty),
+            "executedQty": fmt(order.executed_qty),
+            "preventedQty": fmt(Decimal(0)),
+            "quoteOrderQty": fmt(Decimal(0)),
+            "cumulativeQuoteQty": fmt(order.cum_quote),
+            "status": order.status,
+            "timeInForce": order.time_in_force or "GTC",
+            "type": order.type,
+            "side": order.side,
+            "workingTime": order.working_time,
+            "selfTradePreventionMode": "NONE",
+        },
+    }
+
+
 def trade_json(trade: VenueTrade) -> dict[str, Any]:
     """One item of ``GET /api/v3/myTrades``."""
     return {
@@ -158,7 +189,7 @@ def execution_report(
     cancel_client_id: str | None = None,
 ) -> dict[str, Any]:
     """The ``executionReport`` user-data event (the inner ``event`` object)."""
-    canceled = execution_type == "CANCELED" and cancel_client_id is not None
+    canceled = execution_type in ("CANCELED", "REPLACED") and cancel_client_id is not None
     event: dict[str, Any] = {
         "e": "executionReport",
         "E": event_time,
@@ -230,7 +261,7 @@ def symbol_json(spec: SymbolSpec) -> dict[str, Any]:
         "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": False,
         "cancelReplaceAllowed": True,
-        "amendAllowed": False,
+        "amendAllowed": spec.amend_allowed,
         "pegInstructionsAllowed": False,
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": False,
@@ -291,4 +322,27 @@ def exchange_info(
         "rateLimits": rate_limits,
         "exchangeFilters": [],
         "symbols": [symbol_json(s) for s in specs],
+    }
+
+
+def book_ticker(top: BookTop) -> dict[str, Any]:
+    """One item of ``GET /api/v3/ticker/bookTicker`` (spot publishes no update id here)."""
+    return {
+        "symbol": top.symbol,
+        "bidPrice": fmt(top.bid),
+        "bidQty": fmt(top.bid_qty),
+        "askPrice": fmt(top.ask),
+        "askQty": fmt(top.ask_qty),
+    }
+
+
+def book_ticker_event(top: BookTop) -> dict[str, Any]:
+    """The ``<symbol>@bookTicker`` stream payload (no event type, no event time: Binance sends none)."""
+    return {
+        "u": top.update_id,
+        "s": top.symbol,
+        "b": fmt(top.bid),
+        "B": fmt(top.bid_qty),
+        "a": fmt(top.ask),
+        "A": fmt(top.ask_qty),
     }

@@ -12,6 +12,7 @@ failure would), duplicated and swapped events, and ``eventStreamTerminated``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
@@ -25,6 +26,7 @@ from autotrader_binance.venue.auth import Credentials, check_timing, ws_payload
 from autotrader_binance.venue.exchange import Exchange, VenueError
 from autotrader_binance.venue.faults import FaultKind, FaultPlan
 from autotrader_binance.venue.limits import RateLimits, TooMany
+from autotrader_binance.venue.outbox import Outbox
 
 __all__ = ["WsApi"]
 
@@ -40,22 +42,12 @@ class _Session:
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None) -> None:
         self.ws = ws
         self.transport = transport
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.outbox = Outbox(ws)
         self.subscriptions: dict[int, str] = {}
         self.ids = itertools.count(0)
 
     def send(self, message: Mapping[str, Any]) -> None:
-        self.queue.put_nowait(json.dumps(message, separators=(",", ":")))
-
-    async def write_loop(self) -> None:
-        while True:
-            text = await self.queue.get()
-            if text is None or self.ws.closed:
-                return
-            try:
-                await self.ws.send_str(text)
-            except (ConnectionError, RuntimeError):
-                return
+        self.outbox.send(message)
 
 
 class WsApi:
@@ -72,6 +64,8 @@ class WsApi:
         self._held: dict[str, Any] | None = None
         self._flush_handle: asyncio.TimerHandle | None = None
         self.events_sent = 0
+        self.requests: collections.Counter[str] = collections.Counter()
+        """Requests received, by method (what a client did, for tests)."""
         exchange.add_sink(self.publish)
 
     def add_routes(self, app: web.Application) -> None:
@@ -83,7 +77,7 @@ class WsApi:
         await ws.prepare(request)
         session = _Session(ws, request.transport)
         self.sessions.add(session)
-        writer = asyncio.create_task(session.write_loop())
+        session.outbox.start()
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
@@ -92,10 +86,7 @@ class WsApi:
                     break
         finally:
             self.sessions.discard(session)
-            session.queue.put_nowait(None)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            await session.outbox.stop()
         return ws
 
     async def close(self) -> None:
@@ -133,6 +124,7 @@ class WsApi:
             session.send({"id": None, "status": 400, "error": {"code": -1102, "msg": "Malformed request."}})
             return
         method = method.removeprefix("v3/")
+        self.requests[method] += 1
         now = self.exchange.now_ms()
         try:
             self.limits.charge(now, 2)

@@ -11,6 +11,7 @@ import anyio
 
 from autotrader_ibkr.tws.exchange import Exchange
 from autotrader_ibkr.tws.server import TwsServer
+from autotrader_ibkr.tws.walk import walk_prices
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,6 +23,13 @@ def main(argv: list[str] | None = None) -> None:
         default=[],
         metavar="CONID=PRICE",
         help="initial last price of a contract (default: AAPL 100, EUR.USD 1.1, ESZ5 5000)",
+    )
+    parser.add_argument(
+        "--walk",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="move every price one tick each SECONDS, 20 ticks up and down (for live runs)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -40,6 +48,8 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"local TWS listening on 127.0.0.1:{port} (server version 176, account DU1234567)", flush=True
             )
+            if args.walk > 0:
+                tg.start_soon(lambda: walk_prices(server, prices, interval=args.walk))
 
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(run)

@@ -5,7 +5,7 @@ which order) that the server turns into wire messages for the right client.  Mat
 same simple model as the other local venues: one last price per contract, an optional liquidity
 cap that each price move replenishes, marketable orders filling at the last price, resting limits
 filling at their limit when the price crosses them, stops turning into market (or limit) orders
-when the last price reaches them.
+when the last price reaches them.  The quote it streams is one tick either side of the last price.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from typing import TypeAlias
 
 import attrs
 
-from autotrader_ibkr.tws.messages import ContractQuery, PlaceOrder
+from autotrader_ibkr.tws.marketdata import QUOTED_SIZE, TopOfBook
 from autotrader_ibkr.tws.model import ACCOUNT, Execution, Position, VenueContract, VenueOrder
+from autotrader_ibkr.tws.requests import ContractQuery, PlaceOrder
 
 __all__ = [
     "AccountChanged",
@@ -37,9 +38,17 @@ TIFS = frozenset({"DAY", "GTC", "IOC", "FOK"})
 
 @attrs.frozen
 class OrderChanged:
-    """OPEN_ORDER + ORDER_STATUS for the order's client."""
+    """OPEN_ORDER + ORDER_STATUS for the order's client, as the order stood at that moment.
+
+    A snapshot: an order that is accepted and filled by one request is reported ``Submitted``
+    first and ``Filled`` after its execution, as TWS does, not twice in its final state.
+    """
 
     order: VenueOrder
+
+    @classmethod
+    def of(cls, order: VenueOrder) -> OrderChanged:
+        return cls(attrs.evolve(order))
 
 
 @attrs.frozen
@@ -237,7 +246,7 @@ class Exchange:
             return [
                 OrderError(client_id, order.order_id, 201, f"Order rejected - reason:{reason}", order.perm_id)
             ]
-        notices: list[Notice] = [OrderChanged(order)]
+        notices: list[Notice] = [OrderChanged.of(order)]
         notices += self._match(order, arriving=True)
         return notices
 
@@ -293,7 +302,7 @@ class Exchange:
         if order.order_type in ("STP", "STP LMT"):
             order.aux_price = request.aux_price
         order.tif = request.tif or order.tif
-        notices: list[Notice] = [OrderChanged(order)]
+        notices: list[Notice] = [OrderChanged.of(order)]
         notices += self._match(order, arriving=True)
         return notices
 
@@ -327,7 +336,7 @@ class Exchange:
     def _cancelled(self, order: VenueOrder, why: str, *, expired: bool) -> list[Notice]:
         order.status, order.expired = "Cancelled", expired
         self._complete(order, why)
-        notices: list[Notice] = [OrderChanged(order)]
+        notices: list[Notice] = [OrderChanged.of(order)]
         if not expired:
             notices.append(
                 OrderError(order.client_id, order.order_id, 202, "Order Canceled - reason:", order.perm_id)
@@ -350,6 +359,13 @@ class Exchange:
         if notices:
             notices.append(AccountChanged())
         return notices
+
+    def top_of_book(self, con_id: int) -> TopOfBook:
+        """The quote: one tick either side of the last price, showing the liquidity cap (or
+        :data:`QUOTED_SIZE`) on each side.  Orders still fill at the last price."""
+        book = self.books[con_id]
+        size = book.cap if book.cap is not None else QUOTED_SIZE
+        return TopOfBook.around(book.last, self.contracts[con_id].min_tick, size)
 
     def set_liquidity(self, con_id: int, quantity: Decimal | None) -> None:
         book = self.books[con_id]
@@ -427,7 +443,7 @@ class Exchange:
             realized_pnl=realized,
         )
         self.executions.append(execution)
-        return [Executed(execution), OrderChanged(order)]
+        return [Executed(execution), OrderChanged.of(order)]
 
     def _book_fill(
         self, order: VenueOrder, quantity: Decimal, price: Decimal, commission: Decimal

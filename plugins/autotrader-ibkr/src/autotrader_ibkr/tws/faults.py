@@ -37,5 +37,7 @@ class TwsFaults:
     """Fills whose COMMISSION_REPORT goes out before their EXECUTION_DATA."""
     duplicate_exec: int = 0
     """Fills whose EXECUTION_DATA and COMMISSION_REPORT are sent twice with the same execId."""
+    completed_orders_lost: bool = False
+    """REQ_COMPLETED_ORDERS answers with none (as after a TWS restart): only executions remain."""
     outage_seconds: float = 0.5
     """After a dropped stream, connections are refused (closed at once) this long."""

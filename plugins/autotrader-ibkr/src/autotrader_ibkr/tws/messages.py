@@ -1,26 +1,19 @@
-"""Field layouts of server version 176: what the TWS writes and how it reads what clients send.
+"""Field layouts of server version 176: every message the TWS writes (what it reads: ``requests``).
 
 The layouts follow the decoders of the TWS API clients (ib_async's ``decoder.py`` is the
 reference: a field too few or too many there is a message the client logs and drops).  Unset
 numbers are written as empty fields, as TWS does, so the clients keep their own defaults.
-Incoming requests are read by position; trailing fields a request may carry beyond what this TWS
-needs are ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
-
-import attrs
+from decimal import Decimal
 
 from autotrader_ibkr.tws.model import ACCOUNT, Execution, Position, VenueContract, VenueOrder
 from autotrader_ibkr.tws.wire import Field, Out
 
 __all__ = [
-    "ContractQuery",
-    "ExecutionQuery",
-    "PlaceOrder",
     "account_download_end",
     "account_summary",
     "account_summary_end",
@@ -38,17 +31,18 @@ __all__ = [
     "execution_data",
     "execution_data_end",
     "managed_accounts",
+    "market_data_type",
     "next_valid_id",
     "open_order",
     "open_order_end",
     "order_status",
-    "parse_cancel_order",
-    "parse_contract_query",
-    "parse_execution_query",
-    "parse_place_order",
     "portfolio_value",
     "position",
     "position_end",
+    "tick_price",
+    "tick_req_params",
+    "tick_size",
+    "tick_snapshot_end",
 ]
 
 Message = list[Field]
@@ -75,20 +69,6 @@ def _contract_head(c: VenueContract) -> list[Field]:
 
 
 def _price(value: Decimal | None) -> Field:
-    return value
-
-
-def _opt_decimal(text: str, what: str) -> Decimal | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{what}: {text!r} is not a number") from None
-    # ib_insync and ib_async send 1.7976931348623157e308 for "unset" when not made empty.
-    if value >= Decimal("1e300"):
-        return None
     return value
 
 
@@ -536,104 +516,28 @@ def account_summary_end(req_id: int) -> Message:
     return [Out.ACCOUNT_SUMMARY_END, 1, req_id]
 
 
-# ----------------------------------------------------------------------------- incoming
+# ----------------------------------------------------------------------------- market data
 
 
-@attrs.frozen
-class ContractQuery:
-    """The contract fields of a request (PLACE_ORDER, REQ_CONTRACT_DATA)."""
-
-    con_id: int
-    symbol: str
-    sec_type: str
-    last_trade_date: str
-    exchange: str
-    primary_exchange: str
-    currency: str
-    local_symbol: str
-    trading_class: str
+def tick_price(req_id: int, tick_type: int, price: Decimal, size: Decimal, attributes: int) -> Message:
+    """TICK_PRICE version 6: the price with its size, and the attribute mask (since PAST_LIMIT):
+    bit 0 canAutoExecute, bit 1 pastLimit, bit 2 preOpen.  A price of -1 with size 0 is no quote."""
+    return [Out.TICK_PRICE, 6, req_id, tick_type, price, size, attributes]
 
 
-def _contract_query(f: Sequence[str]) -> ContractQuery:
-    """The 12 contract fields ``conId symbol secType lastTrade strike right multiplier exchange
-    primaryExchange currency localSymbol tradingClass``."""
-    return ContractQuery(
-        con_id=int(f[0] or 0),
-        symbol=f[1],
-        sec_type=f[2],
-        last_trade_date=f[3],
-        exchange=f[7],
-        primary_exchange=f[8],
-        currency=f[9],
-        local_symbol=f[10],
-        trading_class=f[11],
-    )
+def tick_size(req_id: int, tick_type: int, size: Decimal) -> Message:
+    return [Out.TICK_SIZE, 6, req_id, tick_type, size]
 
 
-@attrs.frozen
-class PlaceOrder:
-    order_id: int
-    contract: ContractQuery
-    action: str
-    total_quantity: Decimal
-    order_type: str
-    lmt_price: Decimal | None
-    aux_price: Decimal | None
-    tif: str
-    account: str
-    order_ref: str
-    transmit: bool
+def tick_req_params(req_id: int, min_tick: Decimal, bbo_exchange: str, snapshot_permissions: int) -> Message:
+    """TICK_REQ_PARAMS (no version field): what TWS answers first to every REQ_MKT_DATA."""
+    return [Out.TICK_REQ_PARAMS, req_id, min_tick, bbo_exchange, snapshot_permissions]
 
 
-def parse_place_order(fields: Sequence[str]) -> PlaceOrder:
-    """PLACE_ORDER: ``3 orderId <contract:12> secIdType secId action totalQuantity orderType lmtPrice
-    auxPrice tif ocaGroup account openClose origin orderRef transmit ...``."""
-    if int(fields[0]) != 3 or len(fields) < 31:
-        raise ValueError("not a PLACE_ORDER message")
-    quantity = _opt_decimal(fields[17], "totalQuantity")
-    return PlaceOrder(
-        order_id=int(fields[1]),
-        contract=_contract_query(fields[2:14]),
-        action=fields[16],
-        total_quantity=quantity if quantity is not None else Decimal(0),
-        order_type=fields[18],
-        lmt_price=_opt_decimal(fields[19], "lmtPrice"),
-        aux_price=_opt_decimal(fields[20], "auxPrice"),
-        tif=fields[21],
-        account=fields[23],
-        order_ref=fields[26],
-        transmit=fields[27] != "0",
-    )
+def market_data_type(req_id: int, data_type: int) -> Message:
+    """MARKET_DATA_TYPE: 1 real-time, 2 frozen, 3 delayed, 4 delayed frozen (per subscription)."""
+    return [Out.MARKET_DATA_TYPE, 1, req_id, data_type]
 
 
-def parse_cancel_order(fields: Sequence[str]) -> int:
-    """CANCEL_ORDER: ``4 1 orderId [manualCancelOrderTime]``."""
-    return int(fields[2])
-
-
-def parse_contract_query(fields: Sequence[str]) -> tuple[int, ContractQuery]:
-    """REQ_CONTRACT_DATA: ``9 8 reqId <contract:12> includeExpired secIdType secId [issuerId]``."""
-    return int(fields[2]), _contract_query(fields[3:15])
-
-
-@attrs.frozen
-class ExecutionQuery:
-    req_id: int
-    client_id: int | None
-    account: str
-    symbol: str
-    sec_type: str
-    side: str
-
-
-def parse_execution_query(fields: Sequence[str]) -> ExecutionQuery:
-    """REQ_EXECUTIONS: ``7 3 reqId clientId acctCode time symbol secType exchange side``."""
-    client = fields[3]
-    return ExecutionQuery(
-        req_id=int(fields[2]),
-        client_id=int(client) if client not in ("", "0") else None,
-        account=fields[4],
-        symbol=fields[6],
-        sec_type=fields[7],
-        side=fields[9],
-    )
+def tick_snapshot_end(req_id: int) -> Message:
+    return [Out.TICK_SNAPSHOT_END, 1, req_id]

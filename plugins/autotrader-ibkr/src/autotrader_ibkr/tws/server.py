@@ -4,8 +4,10 @@ One :class:`Session` per client connection: the handshake (``API\\0``, version r
 ``[176, time]``), START_API (then NEXT_VALID_ID, MANAGED_ACCTS and the farm-status notices TWS
 sends), and a request loop that answers each request with the messages and end markers the
 clients wait for.  What the :class:`~autotrader_ibkr.tws.exchange.Exchange` reports is routed
-to the owning client's session, through the fault switches.  Writes go through a per-session
-queue drained by one writer task, so notices can be routed from synchronous code in order.
+to the owning client's session, through the fault switches.  Market data streams to each
+session's subscriptions (:mod:`~autotrader_ibkr.tws.marketdata`) whenever a price or a size
+moves.  Writes go through a per-session queue drained by one writer task, so notices can be
+routed from synchronous code in order.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
@@ -22,6 +24,7 @@ import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from autotrader_ibkr.tws import messages as m
+from autotrader_ibkr.tws import requests as rq
 from autotrader_ibkr.tws.exchange import (
     AccountChanged,
     Exchange,
@@ -31,6 +34,7 @@ from autotrader_ibkr.tws.exchange import (
     OrderError,
 )
 from autotrader_ibkr.tws.faults import TwsFaults
+from autotrader_ibkr.tws.marketdata import DataType, Subscription
 from autotrader_ibkr.tws.model import ACCOUNT, Execution, VenueOrder
 from autotrader_ibkr.tws.wire import (
     API_SIGN,
@@ -69,6 +73,9 @@ class Session:
         self.multi_req_ids: set[int] = set()
         self.pending: list[Tagged] = []
         """Order messages kept while IB connectivity is lost (flushed on 1102, dropped on 1101)."""
+        self.market_data: dict[int, Subscription] = {}
+        """Streaming REQ_MKT_DATA subscriptions by request id."""
+        self.market_data_type = DataType.REALTIME
         self._send: MemoryObjectSendStream[bytes]
         self._receive: MemoryObjectReceiveStream[bytes]
         self._send, self._receive = anyio.create_memory_object_stream[bytes](math.inf)
@@ -83,6 +90,11 @@ class Session:
     def write_all(self, messages: Sequence[m.Message]) -> None:
         for message in messages:
             self.write(message)
+
+    def write_together(self, messages: Sequence[m.Message]) -> None:
+        """Several messages in one socket write: a quote's bid and ask ticks arrive in one read."""
+        if not self.closed and messages:
+            self._send.send_nowait(b"".join(encode_message(message) for message in messages))
 
     def close(self, *, flush: bool = False) -> None:
         """Drop the connection: at once, or (``flush``) after what is queued has been written."""
@@ -174,6 +186,11 @@ class TwsServer:
         self._task_group: anyio.abc.TaskGroup | None = None
         self.requests: list[list[str]] = []
         """Every request received, in order (for tests of what the client sent)."""
+        self.without_live_data: set[int] = set()
+        """conIds the account has no live market-data subscription for: REQ_MKT_DATA is refused
+        with 354, or answered with delayed data (10167) for a client that asked for it."""
+        self.delayed_data_enabled = True
+        """Whether delayed data is offered where live is not (else 10168)."""
 
     # ------------------------------------------------------------------ lifecycle
     async def serve(
@@ -202,48 +219,72 @@ class TwsServer:
     # ------------------------------------------------------------------ requests
     def dispatch(self, session: Session, fields: list[str]) -> None:
         self.requests.append(fields)
-        msg_id = int(fields[0])
-        if session.client_id is None and msg_id != In.START_API:
+        request = rq.parse_request(fields)
+        if request is None:
+            log.warning("local TWS: request %s not supported", fields[0])
+            return
+        if session.client_id is None and not isinstance(request, rq.StartApi):
             session.write(m.error(-1, 504, "Not connected"))
             return
-        handler = self._handlers().get(msg_id)
-        if handler is None:
-            log.info("local TWS: request %s not supported", msg_id)
-            return
-        handler(session, fields)
+        self._handle(session, request)
 
-    def _handlers(self) -> dict[int, Callable[[Session, list[str]], None]]:
-        return {
-            In.START_API: self._start_api,
-            In.REQ_IDS: lambda s, f: s.write(m.next_valid_id(self.exchange.next_order_id(s.client_id or 0))),
-            In.REQ_CURRENT_TIME: lambda s, f: s.write(m.current_time(int(time.time()))),
-            In.REQ_MANAGED_ACCTS: lambda s, f: s.write(m.managed_accounts([ACCOUNT])),
-            In.REQ_POSITIONS: self._req_positions,
-            In.CANCEL_POSITIONS: lambda s, f: setattr(s, "positions", False),
-            In.REQ_OPEN_ORDERS: lambda s, f: self._req_open_orders(s, everyone=False),
-            In.REQ_ALL_OPEN_ORDERS: lambda s, f: self._req_open_orders(s, everyone=True),
-            In.REQ_AUTO_OPEN_ORDERS: lambda s, f: None,
-            In.REQ_COMPLETED_ORDERS: self._req_completed_orders,
-            In.REQ_ACCT_DATA: self._req_account_updates,
-            In.REQ_ACCOUNT_UPDATES_MULTI: self._req_account_updates_multi,
-            In.CANCEL_ACCOUNT_UPDATES_MULTI: lambda s, f: s.multi_req_ids.discard(int(f[2])),
-            In.REQ_ACCOUNT_SUMMARY: self._req_account_summary,
-            In.CANCEL_ACCOUNT_SUMMARY: lambda s, f: None,
-            In.REQ_EXECUTIONS: self._req_executions,
-            In.REQ_CONTRACT_DATA: self._req_contract_data,
-            In.PLACE_ORDER: self._place_order,
-            In.CANCEL_ORDER: lambda s, f: self.route(
-                self.exchange.cancel(s.client_id or 0, m.parse_cancel_order(f))
-            ),
-            In.REQ_GLOBAL_CANCEL: lambda s, f: self.route(self.exchange.global_cancel()),
-            In.REQ_MARKET_DATA_TYPE: lambda s, f: None,
-            In.REQ_MKT_DATA: lambda s, f: s.write(
-                m.error(int(f[2]), 354, "Requested market data is not subscribed.")
-            ),
-        }
+    def _handle(self, s: Session, request: rq.Request) -> None:
+        """Answer one request with what TWS sends for it (and its end marker)."""
+        client_id = s.client_id or 0
+        match request:
+            case rq.StartApi():
+                self._start_api(s, request)
+            case rq.ReqIds():
+                s.write(m.next_valid_id(self.exchange.next_order_id(client_id)))
+            case rq.NoArguments(msg_id=msg_id):
+                self._no_arguments(s, msg_id)
+            case rq.AutoOpenOrders():
+                pass  # nothing to answer: manual TWS orders do not exist here
+            case rq.MarketDataType(data_type=data_type):
+                s.market_data_type = DataType(data_type)
+            case rq.CompletedOrdersQuery():
+                self._req_completed_orders(s)
+            case rq.AccountUpdates():
+                self._req_account_updates(s, request)
+            case rq.AccountUpdatesMulti():
+                self._req_account_updates_multi(s, request)
+            case rq.CancelRequest(msg_id=In.CANCEL_ACCOUNT_UPDATES_MULTI, req_id=req_id):
+                s.multi_req_ids.discard(req_id)
+            case rq.CancelRequest(msg_id=In.CANCEL_MKT_DATA, req_id=req_id):
+                self._cancel_mkt_data(s, req_id)
+            case rq.CancelRequest():
+                pass  # an account summary is a snapshot here: nothing keeps streaming
+            case rq.AccountSummaryQuery():
+                self._req_account_summary(s, request)
+            case rq.ExecutionQuery():
+                self._req_executions(s, request)
+            case rq.ContractDetailsQuery():
+                self._req_contract_data(s, request)
+            case rq.PlaceOrder():
+                self._place_order(s, request)
+            case rq.CancelOrder(order_id=order_id):
+                self.route(self.exchange.cancel(client_id, order_id))
+            case rq.MarketDataQuery():
+                self._req_mkt_data(s, request)
 
-    def _start_api(self, session: Session, fields: list[str]) -> None:
-        client_id = int(fields[2])
+    def _no_arguments(self, s: Session, msg_id: In) -> None:
+        if msg_id is In.REQ_CURRENT_TIME:
+            s.write(m.current_time(int(time.time())))
+        elif msg_id is In.REQ_MANAGED_ACCTS:
+            s.write(m.managed_accounts([ACCOUNT]))
+        elif msg_id is In.REQ_POSITIONS:
+            self._req_positions(s)
+        elif msg_id is In.CANCEL_POSITIONS:
+            s.positions = False
+        elif msg_id in (In.REQ_OPEN_ORDERS, In.REQ_ALL_OPEN_ORDERS):
+            self._req_open_orders(s, everyone=msg_id is In.REQ_ALL_OPEN_ORDERS)
+        elif msg_id is In.REQ_GLOBAL_CANCEL:
+            self.route(self.exchange.global_cancel())
+        else:  # pragma: no cover - PARSERS maps only the ids above to NoArguments
+            raise ValueError(f"no handler for {msg_id!r}")
+
+    def _start_api(self, session: Session, request: rq.StartApi) -> None:
+        client_id = request.client_id
         holder = self.sessions.get(client_id)
         if holder is not None and not holder.closed:
             session.write(
@@ -262,7 +303,7 @@ class TwsServer:
         for code, text in FARM_NOTICES:
             session.write(m.error(-1, code, text))
 
-    def _req_positions(self, session: Session, fields: list[str]) -> None:
+    def _req_positions(self, session: Session) -> None:
         session.positions = True
         session.write_all([m.position(p) for p in self.exchange.positions.values()])
         session.write(m.position_end())
@@ -273,10 +314,11 @@ class TwsServer:
                 session.write_all([m.open_order(order), m.order_status(order)])
         session.write(m.open_order_end())
 
-    def _req_completed_orders(self, session: Session, fields: list[str]) -> None:
-        for order in self.exchange.orders:
-            if not order.is_working:
-                session.write(m.completed_order(order))
+    def _req_completed_orders(self, session: Session) -> None:
+        if not self.faults.completed_orders_lost:
+            for order in self.exchange.orders:
+                if not order.is_working:
+                    session.write(m.completed_order(order))
         session.write(m.completed_orders_end())
 
     def _account_messages(self) -> list[m.Message]:
@@ -288,30 +330,26 @@ class TwsServer:
         out.append(m.account_update_time(time.strftime("%H:%M", time.gmtime())))
         return out
 
-    def _req_account_updates(self, session: Session, fields: list[str]) -> None:
-        subscribe = fields[2] == "1"
-        session.account_updates = subscribe
-        if subscribe:
+    def _req_account_updates(self, session: Session, request: rq.AccountUpdates) -> None:
+        session.account_updates = request.subscribe
+        if request.subscribe:
             session.write_all(self._account_messages())
-            session.write(m.account_download_end(fields[3] or ACCOUNT))
+            session.write(m.account_download_end(request.account or ACCOUNT))
 
-    def _req_account_updates_multi(self, session: Session, fields: list[str]) -> None:
-        req_id = int(fields[2])
+    def _req_account_updates_multi(self, session: Session, request: rq.AccountUpdatesMulti) -> None:
+        req_id = request.req_id
         session.multi_req_ids.add(req_id)
         for tag, value, currency in self.exchange.account_values():
             session.write(m.account_update_multi(req_id, tag, value, currency))
         session.write(m.account_update_multi_end(req_id))
 
-    def _req_account_summary(self, session: Session, fields: list[str]) -> None:
-        req_id = int(fields[2])
-        wanted = set(fields[4].split(",")) if len(fields) > 4 else set()
+    def _req_account_summary(self, session: Session, query: rq.AccountSummaryQuery) -> None:
         for tag, value, currency in self.exchange.account_values():
-            if not wanted or tag in wanted or (tag == "CashBalance" and "$LEDGER:ALL" in wanted):
-                session.write(m.account_summary(req_id, tag, value, currency))
-        session.write(m.account_summary_end(req_id))
+            if query.wants(tag):
+                session.write(m.account_summary(query.req_id, tag, value, currency))
+        session.write(m.account_summary_end(query.req_id))
 
-    def _req_executions(self, session: Session, fields: list[str]) -> None:
-        query = m.parse_execution_query(fields)
+    def _req_executions(self, session: Session, query: rq.ExecutionQuery) -> None:
         for execution in self.exchange.executions:
             order = execution.order
             if query.client_id is not None and order.client_id != query.client_id:
@@ -326,17 +364,63 @@ class TwsServer:
             session.write(m.commission_report(execution))
         session.write(m.execution_data_end(query.req_id))
 
-    def _req_contract_data(self, session: Session, fields: list[str]) -> None:
-        req_id, query = m.parse_contract_query(fields)
-        found = self.exchange.resolve(query)
+    def _req_contract_data(self, session: Session, query: rq.ContractDetailsQuery) -> None:
+        found = self.exchange.resolve(query.contract)
         if not found:
+            session.write(m.error(query.req_id, 200, "No security definition has been found for the request"))
+            return
+        session.write_all([m.contract_details(query.req_id, c) for c in found])
+        session.write(m.contract_details_end(query.req_id))
+
+    def _req_mkt_data(self, session: Session, query: rq.MarketDataQuery) -> None:
+        """TICK_REQ_PARAMS, MARKET_DATA_TYPE, then both sides of the book; a snapshot ends there."""
+        req_id = query.req_id
+        if req_id in session.market_data:
+            session.write(m.error(req_id, 102, "Duplicate ticker ID."))
+            return
+        found = self.exchange.resolve(query.contract)
+        if len(found) != 1:
             session.write(m.error(req_id, 200, "No security definition has been found for the request"))
             return
-        session.write_all([m.contract_details(req_id, c) for c in found])
-        session.write(m.contract_details_end(req_id))
+        contract = found[0]
+        delayed = contract.con_id in self.without_live_data
+        if delayed:
+            if not session.market_data_type.wants_delayed:
+                session.write(m.error(req_id, 354, "Requested market data is not subscribed."))
+                return
+            if not self.delayed_data_enabled:
+                text = "Requested market data is not subscribed. Delayed market data is not enabled."
+                session.write(m.error(req_id, 10168, text))
+                return
+            text = "Requested market data is not subscribed. Displaying delayed market data."
+            session.write(m.error(req_id, 10167, text))
+        subscription = Subscription(req_id, contract.con_id, delayed=delayed)
+        session.write(m.tick_req_params(req_id, contract.min_tick, "", 3))
+        session.write(m.market_data_type(req_id, DataType.DELAYED if delayed else DataType.REALTIME))
+        book = self.exchange.top_of_book(contract.con_id)
+        if query.snapshot or query.regulatory_snapshot:
+            session.write_together([*subscription.ticks(book), m.tick_snapshot_end(req_id)])
+            return
+        session.market_data[req_id] = subscription
+        if self.connectivity == "ok":
+            session.write_together(subscription.ticks(book))
 
-    def _place_order(self, session: Session, fields: list[str]) -> None:
-        request = m.parse_place_order(fields)
+    def _cancel_mkt_data(self, session: Session, req_id: int) -> None:
+        if session.market_data.pop(req_id, None) is None:
+            session.write(m.error(req_id, 300, f"Can't find EId with tickerId:{req_id}"))
+
+    def push_quotes(self, con_id: int | None = None) -> None:
+        """Send each subscriber of ``con_id`` (None: of every contract) the sides that moved."""
+        if self.connectivity != "ok":
+            return  # TWS has no data from IB; what moved meanwhile goes out on 1102
+        for session in list(self.sessions.values()):
+            for subscription in list(session.market_data.values()):
+                wanted = con_id is None or subscription.con_id == con_id
+                if wanted and subscription.con_id in self.exchange.contracts:
+                    book = self.exchange.top_of_book(subscription.con_id)
+                    session.write_together(subscription.ticks(book))
+
+    def _place_order(self, session: Session, request: rq.PlaceOrder) -> None:
         client_id = session.client_id or 0
         faults = self.faults
         if faults.rate_limits:
@@ -396,7 +480,7 @@ class TwsServer:
             follow: OrderChanged | None = None
             if index < len(notices):
                 nxt = notices[index]
-                if isinstance(nxt, OrderChanged) and nxt.order is notice.execution.order:
+                if isinstance(nxt, OrderChanged) and nxt.order.perm_id == notice.execution.order.perm_id:
                     follow, index = nxt, index + 1
             order = notice.execution.order
             per_client.setdefault(order.client_id, []).extend(self._fill_messages(notice.execution, follow))
@@ -483,6 +567,12 @@ class TwsServer:
     # ------------------------------------------------------------------ control
     def set_price(self, con_id: int, price: Decimal) -> None:
         self.route(self.exchange.set_price(con_id, price))
+        self.push_quotes(con_id)
+
+    def set_liquidity(self, con_id: int, quantity: Decimal | None) -> None:
+        """Cap what each price move can fill; the quoted sizes show the cap."""
+        self.exchange.set_liquidity(con_id, quantity)
+        self.push_quotes(con_id)
 
     def drop_connections(self, outage: float | None = None) -> None:
         """Close every client socket now; refuse new ones for ``outage`` seconds."""
@@ -490,18 +580,25 @@ class TwsServer:
         for session in list(self.connected):
             session.close()
 
+    def notify(self, code: int, text: str) -> None:
+        """A notice (no request id) to every client: farm status 2103/2104/2106/2158, 1100...."""
+        for session in list(self.sessions.values()):
+            session.write(m.error(-1, code, text))
+
     def connectivity_lost(self) -> None:
         """1100: TWS lost its link to IB; order messages stop reaching the clients."""
         self.connectivity = "lost"
-        for session in list(self.sessions.values()):
-            session.write(m.error(-1, 1100, "Connectivity between IB and Trader Workstation has been lost."))
+        self.notify(1100, "Connectivity between IB and Trader Workstation has been lost.")
 
     def connectivity_restored(self, *, data_lost: bool) -> None:
-        """1101 (data lost: the held messages are gone) or 1102 (data maintained: they arrive now)."""
+        """1101 (data lost: the held messages and the market-data subscriptions are gone, the
+        clients must request again) or 1102 (data maintained: the held messages arrive now, and
+        the quotes that moved meanwhile)."""
         self.connectivity = "ok"
         for session in list(self.sessions.values()):
             if data_lost:
                 session.pending.clear()
+                session.market_data.clear()
                 session.write(
                     m.error(
                         -1,
@@ -519,6 +616,8 @@ class TwsServer:
                 )
                 session.write_all([message for message, _ in session.pending])
                 session.pending.clear()
+        if not data_lost:
+            self.push_quotes()
 
 
 @asynccontextmanager

@@ -42,6 +42,7 @@ class In(enum.IntEnum):
     """Message ids a client sends (the subset this TWS answers)."""
 
     REQ_MKT_DATA = 1
+    CANCEL_MKT_DATA = 2
     PLACE_ORDER = 3
     CANCEL_ORDER = 4
     REQ_OPEN_ORDERS = 5
@@ -68,6 +69,8 @@ class In(enum.IntEnum):
 class Out(enum.IntEnum):
     """Message ids the TWS sends."""
 
+    TICK_PRICE = 1
+    TICK_SIZE = 2
     ORDER_STATUS = 3
     ERR_MSG = 4
     OPEN_ORDER = 5
@@ -83,6 +86,8 @@ class Out(enum.IntEnum):
     OPEN_ORDER_END = 53
     ACCT_DOWNLOAD_END = 54
     EXECUTION_DATA_END = 55
+    TICK_SNAPSHOT_END = 57
+    MARKET_DATA_TYPE = 58
     COMMISSION_REPORT = 59
     POSITION_DATA = 61
     POSITION_END = 62
@@ -90,6 +95,7 @@ class Out(enum.IntEnum):
     ACCOUNT_SUMMARY_END = 64
     ACCOUNT_UPDATE_MULTI = 73
     ACCOUNT_UPDATE_MULTI_END = 74
+    TICK_REQ_PARAMS = 81
     COMPLETED_ORDER = 101
     COMPLETED_ORDERS_END = 102
 

@@ -1,4 +1,8 @@
-"""``python -m autotrader_oanda.venue [--port N] [--token T]``: run the local v20 venue by hand."""
+"""``python -m autotrader_oanda.venue [--port N] [--token T] [--walk S]``: run the local v20 venue by hand.
+
+``--walk S`` moves every instrument's price by a random step each S seconds, so that a strategy
+run with ``autotrader run --broker oanda --live`` against it has a market to trade.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import random
 import secrets
 from decimal import Decimal
 
@@ -24,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--account", default="101-001-0000001-001", help="the account id")
     parser.add_argument("--balance", default="100000", help="opening balance in USD")
     parser.add_argument("--heartbeat", type=float, default=5.0, help="stream heartbeat interval, seconds")
+    parser.add_argument("--walk", type=float, default=0.0, help="move prices every S seconds (0: never)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the price walk")
     args = parser.parse_args(argv)
     token = args.token or secrets.token_hex(16)
     server = VenueServer(
@@ -38,10 +45,22 @@ def main(argv: list[str] | None = None) -> None:
         print(f"OANDA v20 venue on {server.url}  account {args.account}", flush=True)
         if not args.token:
             print(f"bearer token (generated): {token}", flush=True)
+        if args.walk > 0:
+            await random_walk(server.exchange, args.walk, random.Random(args.seed))
         await asyncio.Event().wait()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+async def random_walk(exchange: Exchange, every: float, rng: random.Random) -> None:
+    """Each ``every`` seconds, move each instrument's mid by -2..+2 ticks (a market to trade on)."""
+    while True:
+        await asyncio.sleep(every)
+        for name, spec in exchange.instruments.items():
+            bid, ask = exchange.quote(name)
+            mid = ((bid + ask) / 2).quantize(spec.tick)
+            exchange.set_price(name, max(spec.tick, mid + spec.tick * rng.randint(-2, 2)))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ class Exchange:
     ) -> None:
         self.instruments = {spec.name: spec for spec in instruments}
         self.quotes: dict[str, tuple[Decimal, Decimal]] = {}
+        self._price_listeners: list[Callable[[str], None]] = []
         for name, mid in (prices or DEFAULT_PRICES).items():
             if name in self.instruments:
                 self._quote(name, mid)
@@ -101,6 +102,11 @@ class Exchange:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    def on_price(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``listener(instrument)`` after every move of the instrument's bid or ask."""
+        self._price_listeners.append(listener)
+        return lambda: self._price_listeners.remove(listener)
+
     def _txn(self, txn_type: str) -> dict[str, Any]:
         txn_id = self.last_id + 1
         batch = self._batch if self._batch is not None else txn_id
@@ -134,7 +140,11 @@ class Exchange:
         spec = self.instruments[instrument]
         bid = (mid - spec.half_spread).quantize(spec.tick)
         ask = (mid + spec.half_spread).quantize(spec.tick)
+        moved = self.quotes.get(instrument) != (bid, ask)
         self.quotes[instrument] = (bid, ask)
+        if moved:
+            for listener in tuple(self._price_listeners):
+                listener(instrument)
 
     def quote(self, instrument: str) -> tuple[Decimal, Decimal]:
         return self.quotes[instrument]

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from autotrader_oanda.venue.exchange import Exchange, Reply
 from autotrader_oanda.venue.faults import FaultPlan
+from autotrader_oanda.venue.pricing import PricingHub
 from autotrader_oanda.venue.stream import StreamHub
 from autotrader_oanda.venue.wire import error_body
 
@@ -37,6 +38,7 @@ class RestApi:
         exchange: Exchange,
         faults: FaultPlan,
         hub: StreamHub,
+        pricing: PricingHub,
         *,
         token: str,
         slow_response: float,
@@ -45,10 +47,14 @@ class RestApi:
         self.exchange = exchange
         self.faults = faults
         self.hub = hub
+        self.pricing = pricing
         self._token = token
         self.slow_response = slow_response
         self.shutdown = shutdown
         self.requests_seen = 0
+
+    def set_token(self, token: str) -> None:
+        self._token = token
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._auth, self._order_faults])
@@ -64,6 +70,7 @@ class RestApi:
             ),
             web.get(ACCOUNT + "/instruments", self._get(self._instruments)),
             web.get(ACCOUNT + "/pricing", self._get(self._pricing)),
+            web.get(ACCOUNT + "/pricing/stream", self.pricing.handle),
             web.post(ACCOUNT + "/orders", self._create_order),
             web.get(ACCOUNT + "/orders", self._get(self._orders)),
             web.get(

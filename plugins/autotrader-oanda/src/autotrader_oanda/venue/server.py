@@ -18,6 +18,7 @@ from aiohttp import web
 
 from autotrader_oanda.venue.exchange import Exchange
 from autotrader_oanda.venue.faults import FaultPlan
+from autotrader_oanda.venue.pricing import PricingHub
 from autotrader_oanda.venue.rest import RestApi
 from autotrader_oanda.venue.stream import StreamHub
 
@@ -51,6 +52,7 @@ class VenueServer:
         self._runner: web.AppRunner | None = None
         self._stopping: asyncio.Event | None = None
         self.hub: StreamHub | None = None
+        self.pricing: PricingHub | None = None
         self.api: RestApi | None = None
 
     def __repr__(self) -> str:  # never shows the token
@@ -66,10 +68,12 @@ class VenueServer:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         self.hub = StreamHub(self.exchange, self.faults, self.heartbeat_interval)
+        self.pricing = PricingHub(self.exchange, self.heartbeat_interval)
         self.api = RestApi(
             self.exchange,
             self.faults,
             self.hub,
+            self.pricing,
             token=self._token,
             slow_response=self.slow_response,
             shutdown=self._stopping,
@@ -93,7 +97,9 @@ class VenueServer:
         await self._stopping.wait()
         if self.hub is not None:
             self.hub.close_all()
-            await asyncio.sleep(0)
+        if self.pricing is not None:
+            self.pricing.drop()
+        await asyncio.sleep(0)
         assert self._runner is not None
         await self._runner.cleanup()
 
@@ -138,3 +144,13 @@ class VenueServer:
     def drop_streams(self) -> None:
         assert self.hub is not None
         self.call(self.hub.drop, self.stream_outage)
+
+    def revoke_token(self, replacement: str) -> None:
+        """The account's token is revoked (a new one issued): requests with the old one get 401."""
+        assert self.api is not None
+        self.call(self.api.set_token, replacement)
+
+    def drop_pricing_streams(self) -> None:
+        """Cut the pricing streams (the adapter reconnects and gets a fresh snapshot)."""
+        assert self.pricing is not None
+        self.call(self.pricing.drop)

@@ -9,6 +9,7 @@ the way the real-broker plugins put a client library in front of their local ven
 """
 
 from autotrader_paper.venue.account import Account
+from autotrader_paper.venue.durable import DurablePaperVenue
 from autotrader_paper.venue.exchange import VENUE, PaperVenue
 
-__all__ = ["VENUE", "Account", "PaperVenue"]
+__all__ = ["VENUE", "Account", "DurablePaperVenue", "PaperVenue"]

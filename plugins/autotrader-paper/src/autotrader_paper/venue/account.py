@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
-from autotrader.model import ZERO, Balance, Instrument, OrderSide, Position
+from autotrader.model import ZERO, Balance, Instrument, OrderSide, Position, converter
 
 __all__ = ["USD_LIKE", "Account"]
 
@@ -86,6 +87,22 @@ class Account:
             Balance(asset, free=cash - self._locked.get(asset, ZERO), locked=self._locked.get(asset, ZERO))
             for asset, cash in self._cash.items()
         ]
+
+    # ------------------------------------------------------------------ durable state
+    def to_state(self) -> dict[str, Any]:
+        """Cash, locks and positions as plain data (for the venue's state file)."""
+        return {
+            "cash": converter.unstructure(self._cash),
+            "locked": converter.unstructure(self._locked),
+            "positions": [converter.unstructure(p) for p in self._positions.values()],
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Replace cash, locks and positions with what :meth:`to_state` wrote."""
+        self._cash = converter.structure(state["cash"], dict[str, Decimal])
+        self._locked = converter.structure(state["locked"], dict[str, Decimal])
+        positions = [converter.structure(p, Position) for p in state["positions"]]
+        self._positions = {p.symbol: p for p in positions}
 
     def equity(self, marks: Mapping[str, Decimal]) -> Decimal:
         """Account-currency cash plus its positions marked at ``marks`` (else their average price)."""

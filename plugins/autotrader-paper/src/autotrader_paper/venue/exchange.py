@@ -103,6 +103,8 @@ class PaperVenue:
         self._fills: dict[str, list[Fill]] = {}
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
+        self.price_listeners: list[Callable[[str, Decimal], None]] = []
+        """Called with (symbol, price) on every price move: the paper broker's live quotes."""
 
     # ------------------------------------------------------------------ market
     def set_price(self, symbol: str, price: Decimal) -> None:
@@ -110,6 +112,8 @@ class PaperVenue:
         self._instrument(symbol)
         self._prices[symbol] = price
         self._available[symbol] = self._caps.get(symbol)
+        for listener in tuple(self.price_listeners):
+            listener(symbol, price)
         book = self._books.get(symbol)
         if book:
             self._now = self._clock()
