@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,40 @@ def test_buffered_records_commit_with_the_next_durable_one_or_when_overdue(tmp_p
     assert [r.payload["n"] for r in journal.records()] == [1, 2, 3, 4, 5, 6]
 
 
+def test_a_version_1_journal_is_migrated_with_its_records_and_their_seqs(tmp_path: Path) -> None:
+    from autotrader.journal import _MIGRATIONS
+
+    db = sqlite3.connect(tmp_path / "j.sqlite", isolation_level=None)
+    db.executescript(_MIGRATIONS[1] + "; PRAGMA user_version=1;")
+    db.executemany(
+        "INSERT INTO events (ts, kind, client_order_id, payload) VALUES (?, ?, ?, ?)",
+        [(1.0, "order", "c1", '{"n":1}'), (2.0, "fill", "c1", '{"n":2}')],
+    )
+    db.execute("DELETE FROM events WHERE seq = 1")  # a gap, which the migration must keep
+    db.close()
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    assert journal.schema_version == SCHEMA_VERSION == 2
+    journal.append("order", {"n": 3}, "c2")
+    assert [(r.seq, r.kind, r.payload["n"]) for r in journal.records()] == [(2, "fill", 2), (3, "order", 3)]
+    journal.close()
+    check = sqlite3.connect(tmp_path / "j.sqlite")
+    assert check.execute("SELECT name FROM sqlite_master WHERE type = 'index'").fetchall() == []
+
+
+def test_checkpoints_run_in_their_own_thread_not_in_a_commit(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite", checkpoint_interval=0.01)
+    assert journal._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0  # no commit does it
+    for n in range(3000):
+        journal.append("order", {"n": n, "pad": "x" * 200})
+    database = tmp_path / "j.sqlite"
+    deadline = time.monotonic() + 10
+    while database.stat().st_size < 500_000 and time.monotonic() < deadline:
+        time.sleep(0.02)  # the pages reach the database file only through a checkpoint
+    assert database.stat().st_size >= 500_000
+    assert [r.payload["n"] for r in journal.records()] == list(range(3000))
+    journal.close()
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "j.sqlite")
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
@@ -122,7 +157,7 @@ async def test_resume_after_send_before_ack_reconciles_without_resending(tmp_pat
     await first.connect()
     request = market(first, "2")
     first.oms.track(request)
-    venue._listeners.clear()  # the first process is dead: nobody hears the venue
+    venue._listeners = ()  # the first process is dead: nobody hears the venue
     await venue.submit_order(request)  # reached the venue and filled; we died before hearing back
 
     second = make_engine(tmp_path / "j.sqlite", venue)
@@ -152,7 +187,7 @@ async def test_restart_does_not_double_count_a_repeated_fill(tmp_path: Path) -> 
         first.oms.new_client_order_id(), "BTCUSDT", OrderSide.BUY, OrderType.LIMIT, D(2), price=D(99)
     )
     await first.submit(request)
-    venue._listeners.clear()
+    venue._listeners = ()
     fill = venue.fill(request.client_order_id, D(1), D(99))
 
     second = make_engine(tmp_path / "j.sqlite", venue)
@@ -217,7 +252,7 @@ async def test_fills_an_ack_reported_survive_a_crash_before_they_arrive(
 
     async def ack_before_the_fills(sent: OrderRequest) -> Any:
         await original(sent)
-        venue._listeners.clear()  # the process dies before the fill events reach it
+        venue._listeners = ()  # the process dies before the fill events reach it
         venue.fill(sent.client_order_id, D(filled), D(100), emit=False)
         return OrderUpdate(sent.client_order_id, status, venue.name, "v1", filled_quantity=D(filled))
 

@@ -85,7 +85,7 @@ async def test_recovery_through_each_backend(journal_url: str, anyio_backend: st
         first.oms.new_client_order_id(), "BTCUSDT", OrderSide.BUY, OrderType.MARKET, Decimal(1)
     )
     first.oms.track(request)  # the process dies right after the intent is journaled
-    venue._listeners.clear()
+    venue._listeners = ()
     second = ExecutionEngine(IdleStrategy(), venue, config, journal=journal_url)
     report = await second.resume()
     assert report.resent == (request.client_order_id,)

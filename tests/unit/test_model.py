@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import attrs
 import cattrs
 import pytest
 
@@ -14,13 +15,16 @@ from autotrader.model import (
     ClientOrderIdFactory,
     Fill,
     Instrument,
+    Order,
     OrderRequest,
     OrderSide,
     OrderStatus,
     OrderType,
+    Position,
     TimeInForce,
     converter,
     decimal_from_user,
+    evolve,
     to_decimal,
 )
 
@@ -157,3 +161,25 @@ def test_absurd_sizes_get_typed_errors_not_decimal_exceptions() -> None:
     unbounded = Instrument("X", "X", "USD", tick_size="0.01", lot_size="0.00001")
     with pytest.raises(InvalidOrder, match="too large"):
         unbounded.validate(req(symbol="X", quantity=Decimal("1e30")))
+
+
+def test_evolve_is_attrs_evolve() -> None:
+    order = Order.from_request(OrderRequest("c1", "BTCUSDT", OrderSide.BUY, OrderType.MARKET, Decimal(1)))
+    changes = {"status": OrderStatus.FILLED, "filled_quantity": Decimal(1), "updated_at": 5.0}
+    assert evolve(order, **changes) == attrs.evolve(order, **changes)
+    assert evolve(order) == order and evolve(order) is not order
+    position = Position("BTCUSDT", Decimal(2), Decimal(10))
+    assert evolve(position, realized_pnl=Decimal(3)) == Position(
+        "BTCUSDT", Decimal(2), Decimal(10), Decimal(3)
+    )
+    with pytest.raises(TypeError, match="no field 'bogus'"):
+        evolve(order, bogus=1)
+
+
+def test_evolve_validates_like_the_constructor() -> None:
+    request = OrderRequest("c1", "BTCUSDT", OrderSide.BUY, OrderType.LIMIT, Decimal(1), price=Decimal(5))
+    assert evolve(request, quantity="2").quantity == Decimal(2)  # converters run again
+    with pytest.raises(InvalidOrder):
+        evolve(request, quantity=Decimal(-1))
+    with pytest.raises(InvalidOrder):
+        evolve(request, price=None)  # __attrs_post_init__ runs again

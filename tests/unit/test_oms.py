@@ -209,7 +209,7 @@ async def test_update_for_unknown_order_is_an_anomaly() -> None:
 async def test_fills_the_stream_lost_are_pulled_by_the_monitor() -> None:
     oms, adapter = make()
     await oms.submit_order(limit("c1", "2"))
-    adapter._listeners.clear()  # the stream loses everything from here
+    adapter._listeners = ()  # the stream loses everything from here
     adapter.fill("c1", D(2), D(100))
     oms.apply_update(OrderUpdate("c1", OrderStatus.FILLED, "scripted", filled_quantity=D(2)))
     order = oms.get_order("c1")
@@ -219,3 +219,40 @@ async def test_fills_the_stream_lost_are_pulled_by_the_monitor() -> None:
     assert order is not None and order.filled_quantity == D(2)
     assert oms.positions.quantity("BTCUSDT") == D(2)
     assert await oms.catch_up_missing_fills() == []
+
+
+def _scanned_pending(oms: OrderManager, symbol: str) -> Decimal:
+    """pending_quantity the slow way: every open order's signed remainder."""
+    total = D(0)
+    for order in oms.get_active_orders(symbol):
+        remaining = order.remaining_quantity
+        total += remaining if order.side is OrderSide.BUY else -remaining
+    return total
+
+
+async def test_pending_quantity_follows_every_change_of_the_open_orders() -> None:
+    oms, adapter = make()
+    assert oms.pending_quantity("BTCUSDT") == 0
+    await oms.submit_order(limit("b1", "3"))
+    await oms.submit_order(limit("s1", "2", side=OrderSide.SELL))
+    assert oms.pending_quantity("BTCUSDT") == D(1) == _scanned_pending(oms, "BTCUSDT")
+    oms.on_event(adapter.fill("b1", D(1), D(100)))  # partial fill: 2 left to buy
+    assert oms.pending_quantity("BTCUSDT") == D(0) == _scanned_pending(oms, "BTCUSDT")
+    await oms.replace_order("s1", quantity=D(5))
+    assert oms.pending_quantity("BTCUSDT") == D(-3) == _scanned_pending(oms, "BTCUSDT")
+    await oms.cancel_order("b1")
+    assert oms.pending_quantity("BTCUSDT") == D(-5) == _scanned_pending(oms, "BTCUSDT")
+    await oms.submit_order(market("m1", "4"))  # fills at once: never pending afterwards
+    assert oms.pending_quantity("BTCUSDT") == D(-5) == _scanned_pending(oms, "BTCUSDT")
+    await oms.cancel_order("s1")
+    assert oms.pending_quantity("BTCUSDT") == 0 == _scanned_pending(oms, "BTCUSDT")
+    assert oms.pending_quantity("ETHUSDT") == 0
+
+
+async def test_pending_quantity_is_rebuilt_on_restore() -> None:
+    oms, _ = make()
+    await oms.submit_order(limit("b1", "3"))
+    await oms.submit_order(market("m1", "1"))
+    fresh, _ = make()
+    fresh.restore([*oms.get_active_orders(), *oms.get_completed_orders()], oms.get_fills())
+    assert fresh.pending_quantity("BTCUSDT") == D(3) == _scanned_pending(fresh, "BTCUSDT")

@@ -13,7 +13,14 @@ import pytest
 from autotrader.adapter import Capabilities
 from autotrader.errors import PluginError
 from autotrader.hookspecs import hookimpl
-from autotrader.plugins import ALLOW_ENV, BrokerRegistry, BrokerSpec, make_plugin_manager
+from autotrader.plugins import (
+    ALLOW_ENV,
+    BrokerRegistry,
+    BrokerSpec,
+    DirectHook,
+    live_hook,
+    make_plugin_manager,
+)
 
 from .scripted import ScriptedAdapter
 
@@ -99,6 +106,79 @@ def test_capability_names() -> None:
     for bad in ("teleport", "order_type:ICEBERG", "time_in_force:GTD", "backend:curio", "colour:red"):
         with pytest.raises(UnknownCapability):
             caps.has(bad)
+
+
+class _Decision:
+    def __init__(self, name: str, seen: list[str]) -> None:
+        self.name = name
+        self.seen = seen
+
+    @hookimpl
+    def autotrader_decision(self, decision: Any, order: Any) -> str:
+        self.seen.append(self.name)
+        return f"{self.name}:{decision}"
+
+
+class _First(_Decision):
+    @hookimpl(tryfirst=True)
+    def autotrader_decision(self, decision: Any, order: Any) -> str:
+        return super().autotrader_decision(decision, order)
+
+
+class _Partial:
+    @hookimpl
+    def autotrader_decision(self, decision: Any) -> None:  # fewer arguments than the spec
+        return None
+
+
+def test_direct_hook_answers_as_pluggy_does() -> None:
+    pm, _ = make_plugin_manager(load_entry_points=False)
+    seen: list[str] = []
+    for plugin in (_Decision("a", seen), _First("first", seen), _Decision("b", seen), _Partial()):
+        pm.register(plugin)
+    direct = live_hook(pm.hook, "autotrader_decision")
+    assert isinstance(direct, DirectHook)
+    assert direct(decision="d", order=None) == pm.hook.autotrader_decision(decision="d", order=None)
+    assert seen == ["first", "b", "a"] * 2
+
+
+def test_direct_hook_sees_later_plugins_and_wrappers() -> None:
+    pm, _ = make_plugin_manager(load_entry_points=False)
+    assert live_hook(pm.hook, "autotrader_decision") is None
+    seen: list[str] = []
+    pm.register(_Decision("a", seen))
+    direct = DirectHook(pm.hook.autotrader_decision)
+    late = _Decision("late", seen)
+    pm.register(late)
+    assert direct(decision=1, order=None) == ["late:1", "a:1"]
+
+    class Wrapper:
+        @hookimpl(wrapper=True)
+        def autotrader_decision(self, decision: Any, order: Any) -> Any:
+            results = yield
+            return [*results, "wrapped"]
+
+    pm.register(Wrapper())
+    assert direct(decision=2, order=None) == ["late:2", "a:2", "wrapped"]
+    pm.unregister(late)
+    assert direct(decision=3, order=None) == ["a:3", "wrapped"]
+
+
+def test_discovery_imports_no_client_library() -> None:
+    """`autotrader brokers` stays fast: entry points import their client library only when used."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from autotrader.plugins import BrokerRegistry\n"
+        "names = BrokerRegistry.discover().names()\n"
+        "libraries = ('oandapyV20', 'binance', 'ib_async', 'ib_insync', 'eventkit', 'aiohttp', 'requests')\n"
+        "print(names, [m for m in libraries if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    names, loaded = out.rsplit("] [", 1)
+    assert "paper" in names
+    assert loaded.strip() == "]", f"discovery imported {loaded.strip()[:-1]}"
 
 
 def test_an_absent_capability_can_say_why() -> None:

@@ -82,9 +82,12 @@ class BrokerAdapter(abc.ABC):
     capabilities: Capabilities = Capabilities()
 
     def __init__(self) -> None:
-        self._listeners: list[EventListener] = []
-        self._fill_callbacks: list[Callable[[Fill], Any]] = []
-        self._streams: list[MemoryObjectSendStream[ExecutionEvent]] = []
+        # Tuples, replaced (not mutated) on (un)subscribe, so that delivering an event -- three
+        # times per order -- iterates them without copying, safe against a listener that
+        # unsubscribes while being called.
+        self._listeners: tuple[EventListener, ...] = ()
+        self._fill_callbacks: tuple[Callable[[Fill], Any], ...] = ()
+        self._streams: tuple[MemoryObjectSendStream[ExecutionEvent], ...] = ()
 
     # ------------------------------------------------------------------ lifecycle
     @abc.abstractmethod
@@ -166,23 +169,28 @@ class BrokerAdapter(abc.ABC):
     # ------------------------------------------------------------------ events
     def add_listener(self, listener: EventListener) -> Callable[[], None]:
         """Call ``listener`` with every order update and fill; returns the unsubscribe function."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        self._listeners = (*self._listeners, listener)
+        return lambda: self._remove_listener(listener)
+
+    def _remove_listener(self, listener: EventListener) -> None:
+        listeners = list(self._listeners)
+        listeners.remove(listener)
+        self._listeners = tuple(listeners)
 
     def subscribe_fills(self, callback: Callable[[Fill], Any]) -> None:
         """Seed API: call ``callback(fill)`` for every fill the venue reports."""
-        self._fill_callbacks.append(callback)
+        self._fill_callbacks = (*self._fill_callbacks, callback)
 
     @asynccontextmanager
     async def events(self) -> AsyncIterator[MemoryObjectReceiveStream[ExecutionEvent]]:
         """``async with adapter.events() as stream: async for event in stream`` (unbounded buffer)."""
         send, receive = anyio.create_memory_object_stream[ExecutionEvent](math.inf)
-        self._streams.append(send)
+        self._streams = (*self._streams, send)
         try:
             async with receive:
                 yield receive
         finally:
-            self._streams.remove(send)
+            self._streams = tuple(s for s in self._streams if s is not send)
             send.close()
 
     # ------------------------------------------------------------------ market data
@@ -225,18 +233,18 @@ class BrokerAdapter(abc.ABC):
 
     def _emit(self, event: ExecutionEvent) -> None:
         """Deliver ``event`` to every listener; one failing listener does not starve the others."""
-        for listener in tuple(self._listeners):
+        for listener in self._listeners:
             try:
                 listener(event)
             except Exception:
                 log.exception("%s: event listener %r failed on %r", self.name, listener, event)
-        if isinstance(event, Fill):
-            for callback in tuple(self._fill_callbacks):
+        if self._fill_callbacks and isinstance(event, Fill):
+            for callback in self._fill_callbacks:
                 try:
                     callback(event)
                 except Exception:
                     log.exception("%s: fill callback %r failed", self.name, callback)
-        for stream in tuple(self._streams):
+        for stream in self._streams:
             stream.send_nowait(event)
 
     def _emit_status(self, client_order_id: str, status: OrderStatus, **fields: Any) -> None:

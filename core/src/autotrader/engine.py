@@ -24,7 +24,6 @@ from autotrader.adapter import BrokerAdapter, check_backend
 from autotrader.errors import AutotraderError, ConfigError, InvalidOrder, RiskRejected
 from autotrader.journal import Journal, JournalPlugin, open_journal
 from autotrader.model import (
-    ZERO,
     Balance,
     ClientOrderIdFactory,
     Fill,
@@ -38,7 +37,7 @@ from autotrader.model import (
     decimal_from_user,
 )
 from autotrader.oms import OrderManager
-from autotrader.plugins import live_hook, make_plugin_manager
+from autotrader.plugins import DirectHook, live_hook, make_plugin_manager
 from autotrader.recovery import RecoveryReport, reconcile_with_venue, restore_from_journal
 from autotrader.resiliency import ResiliencyManager
 from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState
@@ -116,6 +115,10 @@ _ORDER_TYPE_ALIASES: Mapping[str, tuple[OrderType | None, TimeInForce | None]] =
 }
 
 
+_TIME_IN_FORCE: Mapping[str, TimeInForce] = {tif.value: tif for tif in TimeInForce}
+"""By value: a dict lookup, where ``TimeInForce(value)`` runs Enum's lookup machinery per order."""
+
+
 class ExecutionEngine:
     """Turns strategy decisions into orders and keeps the strategy informed of fills."""
 
@@ -173,6 +176,7 @@ class ExecutionEngine:
         )
         self.oms.on_fill(self._on_fill)
         self._hook_decision = live_hook(self.hook, "autotrader_decision")
+        self._pretrade_hook = DirectHook(self.hook.autotrader_pretrade_check)
         self.trading_state = TradingState.ACTIVE
         self.connected = False
         self.running = False
@@ -307,9 +311,9 @@ class ExecutionEngine:
                         "size", f"{quantity} rounds to 0 at the lot size {instrument.lot_size}"
                     )
                 quantity = rounded
-        order_type, tif = self._order_type(meta)
-        price = meta.get("limit_price", meta.get("price"))
-        stop = meta.get("stop_price")
+        order_type, tif = self._order_type(meta) if meta else (None, None)
+        price = meta.get("limit_price", meta.get("price")) if meta else None
+        stop = meta.get("stop_price") if meta else None
         if order_type is None:
             if price is not None and stop is not None:
                 order_type = OrderType.STOP_LIMIT
@@ -326,10 +330,10 @@ class ExecutionEngine:
             order_type=order_type,
             quantity=quantity,
             price=decimal_from_user(price, "limit_price")
-            if order_type.needs_price and price is not None
+            if price is not None and order_type.needs_price
             else None,
             stop_price=decimal_from_user(stop, "stop_price")
-            if order_type.needs_stop_price and stop is not None
+            if stop is not None and order_type.needs_stop_price
             else None,
             time_in_force=tif or TimeInForce.GTC,
             reduce_only=reduce_only,
@@ -348,25 +352,23 @@ class ExecutionEngine:
         raw_tif = meta.get("time_in_force")
         if raw_tif is not None:
             try:
-                tif = TimeInForce(str(getattr(raw_tif, "value", raw_tif)).upper())
-            except ValueError:
+                tif = _TIME_IN_FORCE[str(getattr(raw_tif, "value", raw_tif)).upper()]
+            except KeyError:
                 raise InvalidOrder("time_in_force", f"unknown time in force {raw_tif!r}") from None
         return order_type, tif
 
     def risk_context(self, request: OrderRequest) -> RiskContext:
-        pending = ZERO
-        for order in self.oms.get_active_orders(request.symbol):
-            remaining = order.remaining_quantity
-            pending += remaining if order.side is OrderSide.BUY else -remaining
+        symbol = request.symbol
+        oms = self.oms
         return RiskContext(
             trading_state=self.trading_state,
             strategy_status=str(getattr(self.strategy, "status", "ACTIVE")),
             circuit_state=self.resiliency.circuit.state.value,
-            open_orders=self.oms.open_order_count,
-            position=self.oms.positions.quantity(request.symbol),
-            pending=pending,
-            last_price=self.last_prices.get(request.symbol),
-            instrument=self.instruments.get(request.symbol),
+            open_orders=oms.open_order_count,
+            position=oms.positions.quantity(symbol),
+            pending=oms.pending_quantity(symbol),
+            last_price=self.last_prices.get(symbol),
+            instrument=self.instruments.get(symbol),
             balances=self.balances,
             limits=self.config.risk,
         )
@@ -376,10 +378,9 @@ class ExecutionEngine:
         instrument = self.instruments.get(request.symbol)
         if instrument is not None:
             instrument.validate(request, reference_price=self.last_prices.get(request.symbol))
-        results = self.hook.autotrader_pretrade_check(request=request, context=self.risk_context(request))
-        violations = [v for result in results if result for v in result]
-        if violations:
-            raise RiskRejected(violations)
+        results = self._pretrade_hook(request=request, context=self.risk_context(request))
+        if any(results):
+            raise RiskRejected([v for result in results if result for v in result])
 
     async def submit(self, request: OrderRequest, *, check: bool = True) -> Order:
         """Check and send one order request (the path every engine order takes)."""
@@ -397,7 +398,8 @@ class ExecutionEngine:
             if self._hook_decision is not None:
                 self._hook_decision(decision=decision, order=None)
             return None
-        order = await self.submit(request)
+        self.pretrade_check(request)  # what submit() does, without its coroutine frame
+        order = await self.oms.submit_order(request)
         if self._hook_decision is not None:
             self._hook_decision(decision=decision, order=order)
         for callback in self._decision_subscribers:

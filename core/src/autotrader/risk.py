@@ -87,11 +87,11 @@ class BuiltinRiskChecks:
 
     @hookimpl
     def autotrader_pretrade_check(self, request: OrderRequest, context: RiskContext) -> list[str]:
+        if context.trading_state is TradingState.HALTED:
+            return ["trading is HALTED"]
         violations: list[str] = []
         limits = context.limits
         reducing = reduces_exposure(request, context.position, context.pending)
-        if context.trading_state is TradingState.HALTED:
-            return ["trading is HALTED"]
         if context.trading_state is TradingState.REDUCING and not reducing:
             violations.append("trading is REDUCING: only orders that shrink exposure pass")
         if context.strategy_status != "ACTIVE" and not reducing:
@@ -105,7 +105,8 @@ class BuiltinRiskChecks:
             notional = request.quantity * price
             if limits.max_order_notional is not None and notional > limits.max_order_notional:
                 violations.append(f"order notional {notional} exceeds {limits.max_order_notional}")
-            violations += self._position_limits(request, context, price)
+            if limits.max_position is not None or limits.max_position_notional is not None:
+                violations += self._position_limits(request, context, price)
             if limits.check_balance and request.side is OrderSide.BUY and not reducing:
                 violations += self._balance(notional, context)
         if (

@@ -1,9 +1,10 @@
 """The OANDA v20 broker adapter, on the synchronous oandapyV20 client.
 
-Every REST call runs in a worker thread (``anyio.to_thread``), so the event loop never blocks
+Every REST call runs in a worker thread (:mod:`autotrader_oanda.workers`), so the event loop never blocks
 and the adapter works under asyncio and trio alike.  The transaction stream runs in its own
-thread (:class:`~autotrader_oanda.stream.TransactionFeed`) and hands transactions to the event
-loop through ``anyio.from_thread.run_sync`` with the loop token captured at connect.
+thread (:class:`~autotrader_oanda.stream.TransactionFeed`) and queues transactions on the event
+loop, in order, through the loop's thread-safe scheduler captured at connect
+(:mod:`autotrader_oanda.handoff`).
 
 The core's client order id is the order's ``clientExtensions.id``; every query goes through
 ``orders/@{client id}``.  A modify is v20's replace (``PUT orders/{spec}``: cancel plus a new
@@ -55,6 +56,7 @@ from autotrader_oanda.capabilities import CAPABILITIES
 from autotrader_oanda.client import V20Client
 from autotrader_oanda.config import OandaConfig
 from autotrader_oanda.environments import known_environment, register_environment
+from autotrader_oanda.handoff import Schedule, loop_scheduler
 from autotrader_oanda.mapping import (
     VENUE,
     InstrumentDetails,
@@ -72,6 +74,7 @@ from autotrader_oanda.mapping import (
 from autotrader_oanda.pricing import PriceFeed
 from autotrader_oanda.stream import TransactionFeed
 from autotrader_oanda.transactions import TransactionTranslator
+from autotrader_oanda.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -88,10 +91,11 @@ class OandaAdapter(BrokerAdapter):
         super().__init__()
         self.config = config if config is not None else OandaConfig.from_env(**settings)
         self._client = V20Client(self.config)
+        self._workers = WorkerPool()
         self._instruments: dict[str, InstrumentDetails] = {}
         self._translator = TransactionTranslator()
         self._feed: TransactionFeed | None = None
-        self._token: anyio.lowlevel.EventLoopToken | None = None
+        self._schedule: Schedule | None = None
         self._connected = False
         self.currency: str | None = None
 
@@ -105,9 +109,7 @@ class OandaAdapter(BrokerAdapter):
 
     async def _call(self, endpoint: APIRequest, *, mutating: bool = False) -> Any:
         """One v20 request in a worker thread, its failure mapped to the core's taxonomy."""
-        return await anyio.to_thread.run_sync(
-            functools.partial(self._client.request, endpoint, mutating=mutating)
-        )
+        return await self._workers.run(functools.partial(self._client.request, endpoint, mutating=mutating))
 
     def _require_connected(self) -> None:
         if not self._connected:
@@ -130,7 +132,7 @@ class OandaAdapter(BrokerAdapter):
         self._instruments = {
             d.instrument.symbol: d for d in (instrument_from_wire(i) for i in listing["instruments"])
         }
-        self._token = anyio.lowlevel.current_token()
+        self._schedule = loop_scheduler()
         self._feed = TransactionFeed(
             self._client,
             self.account_id,
@@ -151,6 +153,7 @@ class OandaAdapter(BrokerAdapter):
         if feed is not None:
             feed.stop()
             await anyio.to_thread.run_sync(feed.join, self.config.stream_timeout + 1)
+        self._workers.close()
         self._client.close()
 
     @property
@@ -201,8 +204,9 @@ class OandaAdapter(BrokerAdapter):
 
     # ------------------------------------------------------------------ the stream, in the loop
     def _deliver_from_thread(self, txns: list[dict[str, Any]]) -> None:
-        """Runs in the feed thread: hand the batch to the event loop and wait until applied."""
-        anyio.from_thread.run_sync(self._apply_transactions, txns, token=self._token)
+        """Runs in the feed thread: queue the batch on the event loop (raises once it is gone)."""
+        assert self._schedule is not None
+        self._schedule(self._apply_transactions, txns)
 
     def _apply_transactions(self, txns: list[dict[str, Any]]) -> None:
         for txn in txns:

@@ -23,7 +23,6 @@ from typing import Any
 
 from autotrader.adapter import ExecutionEvent
 from autotrader.model import Fill, Instrument, ModifyRequest, Order, OrderRequest, converter
-from autotrader.testing.harness import LedgerTrade
 from autotrader_paper.venue.exchange import PaperVenue
 from autotrader_paper.venue.orders import WorkingOrder
 from autotrader_paper.venue.store import VenueStore
@@ -35,19 +34,6 @@ log = logging.getLogger(__name__)
 
 def _ignore(event: ExecutionEvent) -> None:
     return None
-
-
-def _trade(fill: Fill) -> LedgerTrade:
-    return LedgerTrade(
-        fill.trade_id,
-        fill.client_order_id,
-        fill.symbol,
-        fill.side,
-        fill.quantity,
-        fill.price,
-        fill.commission,
-        fill.commission_asset,
-    )
 
 
 class DurablePaperVenue(PaperVenue):
@@ -189,17 +175,12 @@ class DurablePaperVenue(PaperVenue):
             (self._seq_of[venue_id], venue_id, converter.unstructure(record))
             for venue_id, record in self._dirty.items()
         ]
-        fills = [
-            (t.trade_id, converter.unstructure(self._fill(t))) for t in self._trades[self._saved_trades :]
-        ]
+        fills = [(f.trade_id, converter.unstructure(f)) for f in self._trades[self._saved_trades :]]
         self._store.commit(orders, fills, self._state())
         self._saved_orders = len(self._ledger)
         self._saved_trades = len(self._trades)
         self._dirty.clear()
         self._market_unsaved = False
-
-    def _fill(self, trade: LedgerTrade) -> Fill:
-        return next(f for f in self._fills[trade.client_order_id] if f.trade_id == trade.trade_id)
 
     def _state(self) -> dict[str, Any]:
         return {
@@ -235,7 +216,7 @@ class DurablePaperVenue(PaperVenue):
         self._fills = {}
         for fill in fills:
             self._fills.setdefault(fill.client_order_id, []).append(fill)
-        self._trades = [_trade(f) for f in fills]
+        self._trades = list(fills)
         self._order_ids = itertools.count(len(records) + 1)
         self._trade_ids = itertools.count(len(fills) + 1)
         self._seq_of = {r.venue_order_id: seq for seq, r in enumerate(records)}

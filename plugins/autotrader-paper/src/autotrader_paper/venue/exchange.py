@@ -38,6 +38,7 @@ from autotrader.model import (
     ModifyRequest,
     Order,
     OrderRequest,
+    OrderSide,
     OrderStatus,
     OrderType,
     OrderUpdate,
@@ -47,7 +48,7 @@ from autotrader.model import (
 from autotrader.testing.harness import Fault, LedgerOrder, LedgerTrade
 from autotrader_paper.faults import FaultPlan
 from autotrader_paper.venue.account import Account
-from autotrader_paper.venue.orders import IMMEDIATE_ONLY, MARKET_LIKE, WorkingOrder
+from autotrader_paper.venue.orders import IMMEDIATE_ONLY, MARKET_LIKE, STOP_TYPES, WorkingOrder
 
 __all__ = ["VENUE", "PaperVenue"]
 
@@ -97,7 +98,8 @@ class PaperVenue:
         self._ledger: list[WorkingOrder] = []
         self._books: dict[str, dict[str, WorkingOrder]] = {}
         """Resting orders per symbol, in time priority (dicts keep insertion order)."""
-        self._trades: list[LedgerTrade] = []
+        self._trades: list[Fill] = []
+        """Every fill the venue made, in order: the ledger's trades (built when the suite asks)."""
         self._fills: dict[str, list[Fill]] = {}
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
@@ -150,7 +152,7 @@ class PaperVenue:
         existing = self._orders.get(coid)
         if existing is not None and existing.status.is_open:
             raise OrderRejected("Duplicate order sent.", code="DUPLICATE_CLIENT_ORDER_ID")
-        instrument = self._instrument(request.symbol)
+        instrument = self.instruments.get(request.symbol) or self._instrument(request.symbol)
         self._now = now = self._clock()
         record = WorkingOrder(
             request,
@@ -265,7 +267,19 @@ class PaperVenue:
         return [r.ledger_entry() for r in self._ledger]
 
     def ledger_trades(self) -> list[LedgerTrade]:
-        return list(self._trades)
+        return [
+            LedgerTrade(
+                f.trade_id,
+                f.client_order_id,
+                f.symbol,
+                f.side,
+                f.quantity,
+                f.price,
+                f.commission,
+                f.commission_asset,
+            )
+            for f in self._trades
+        ]
 
     # ------------------------------------------------------------------ checks
     def _refusal(self, record: WorkingOrder) -> str | None:
@@ -273,7 +287,7 @@ class PaperVenue:
         last = self._prices.get(request.symbol)
         if request.order_type is OrderType.MARKET and last is None:
             return f"no market price for {request.symbol} yet: a market order cannot be priced"
-        if record.is_buy and not request.reduce_only:
+        if request.side is OrderSide.BUY and not request.reduce_only:
             reference = request.price or request.stop_price or last
             if reference is not None:
                 cost = self._cost(request.quantity, reference)
@@ -309,8 +323,8 @@ class PaperVenue:
     def _match(self, record: WorkingOrder, price: Decimal, *, taker: bool) -> None:
         """Try to fill ``record`` at market ``price``; ``taker`` when it arrives or is changed."""
         request = record.request
-        buy = record.is_buy
-        if not record.triggered and request.order_type in (OrderType.STOP, OrderType.STOP_LIMIT):
+        buy = request.side is OrderSide.BUY
+        if not record.triggered and request.order_type in STOP_TYPES:
             assert request.stop_price is not None
             if not (price >= request.stop_price if buy else price <= request.stop_price):
                 return
@@ -318,7 +332,7 @@ class PaperVenue:
             taker = True  # a triggered stop is a new order entering the book
         immediate_only = request.time_in_force in IMMEDIATE_ONLY
         if request.order_type in MARKET_LIKE:
-            fill_price = self._slipped(request.symbol, price, buy)
+            fill_price = self._slipped(request.symbol, price, buy) if self.slippage_bps else price
         else:
             limit = request.price
             assert limit is not None
@@ -329,9 +343,9 @@ class PaperVenue:
             if not taker and self.fill_probability < 1.0 and self.rng.random() >= self.fill_probability:
                 return  # crossed, but the queue ahead took the liquidity this time
             fill_price = price if taker else limit
-        remaining = record.remaining
-        quantity = self._fillable(request.symbol, remaining)
-        if request.time_in_force is TimeInForce.FOK and quantity < remaining:
+        remaining = request.quantity - record.filled
+        quantity = self._fillable(request.symbol, remaining) if self._caps else remaining
+        if quantity < remaining and request.time_in_force is TimeInForce.FOK:
             self._give_back(request.symbol, quantity)
             self._close(record, OrderStatus.EXPIRED)
             return
@@ -372,9 +386,6 @@ class PaperVenue:
         asset = record.settlement_asset
         self.account.settle(request.symbol, asset, request.side, quantity, price, commission)
         trade_id = f"{self.session_id}-T{next(self._trade_ids)}"
-        self._trades.append(
-            LedgerTrade(trade_id, coid, request.symbol, request.side, quantity, price, commission, asset)
-        )
         fill = Fill(
             venue=VENUE,
             trade_id=trade_id,
@@ -389,6 +400,7 @@ class PaperVenue:
             venue_order_id=record.venue_order_id,
             timestamp=self._now,
         )
+        self._trades.append(fill)
         fills = self._fills.get(coid)
         if fills is None:
             self._fills[coid] = [fill]

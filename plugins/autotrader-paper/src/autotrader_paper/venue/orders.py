@@ -18,12 +18,14 @@ from autotrader.model import (
 )
 from autotrader.testing.harness import LedgerOrder
 
-__all__ = ["IMMEDIATE_ONLY", "MARKET_LIKE", "WorkingOrder"]
+__all__ = ["IMMEDIATE_ONLY", "MARKET_LIKE", "STOP_TYPES", "WorkingOrder"]
 
 IMMEDIATE_ONLY = frozenset({TimeInForce.IOC, TimeInForce.FOK})
 """Time in force that never rests: what is not filled when the order becomes active expires."""
 MARKET_LIKE = frozenset({OrderType.MARKET, OrderType.STOP})
 """Types that fill at the market (with slippage) once active; STOP is market once triggered."""
+STOP_TYPES = frozenset({OrderType.STOP, OrderType.STOP_LIMIT})
+"""Types that wait for their stop price before they take part in matching."""
 
 
 @attrs.define(slots=True, eq=False)
@@ -65,7 +67,7 @@ class WorkingOrder:
 
     def is_active(self) -> bool:
         """Whether the order takes part in matching (a stop does only once triggered)."""
-        return self.triggered or self.request.order_type not in (OrderType.STOP, OrderType.STOP_LIMIT)
+        return self.triggered or self.request.order_type not in STOP_TYPES
 
     def snapshot(self) -> Order:
         r = self.request
