@@ -21,6 +21,7 @@ hooks; :func:`load_state` reads a journal back for recovery.
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import logging
 import sqlite3
@@ -239,11 +240,15 @@ class SqliteJournal(BufferedJournal):
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _write(self, rows: list[tuple[float, str, str | None, str]]) -> None:
+        if len(rows) <= _ONE_STATEMENT_ROWS:
+            # One INSERT of every row, autocommitted: as atomic and as durable as a transaction
+            # around executemany, without the BEGIN and COMMIT statements (a durable append of an
+            # order's ~6 records: 17.6 us -> 14.9 us).
+            self._db.execute(_insert_rows(len(rows)), [value for row in rows for value in row])
+            return
         self._db.execute("BEGIN")
         try:
-            self._db.executemany(
-                "INSERT INTO events (ts, kind, client_order_id, payload) VALUES (?, ?, ?, ?)", rows
-            )
+            self._db.executemany(_insert_rows(1), rows)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -262,6 +267,20 @@ class SqliteJournal(BufferedJournal):
     def _close(self) -> None:
         self._checkpointer.stop()
         self._db.close()
+
+
+_ONE_STATEMENT_ROWS: Final = 64
+"""Up to this many rows are written as one statement (4 parameters a row, far under SQLite's
+limit; sqlite3 caches a prepared statement per row count)."""
+
+
+_INSERT_VALUES: Final = "INSERT INTO events (ts, kind, client_order_id, payload) VALUES "
+
+
+@functools.cache
+def _insert_rows(count: int) -> str:
+    """The INSERT of ``count`` rows: placeholders only, never a value."""
+    return _INSERT_VALUES + ", ".join(["(?, ?, ?, ?)"] * count)
 
 
 class _Checkpointer:
@@ -323,15 +342,20 @@ class JournalPlugin:
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
+        # The converter's hooks for the classes of every order event, looked up once instead of
+        # dispatched on each call (0.95 us -> 0.76 us an order snapshot, ~6 records an order).
+        self._order = converter.get_unstructure_hook(Order)
+        self._fill = converter.get_unstructure_hook(Fill)
+        self._position = converter.get_unstructure_hook(Position)
 
     @hookimpl
     def autotrader_order_updated(self, order: Order, previous: Order | None) -> None:
         durable = order.status in _DURABLE_STATUSES
-        self.journal.append("order", converter.unstructure(order), order.client_order_id, durable=durable)
+        self.journal.append("order", self._order(order), order.client_order_id, durable=durable)
 
     @hookimpl
     def autotrader_fill(self, fill: Fill, order: Order) -> None:
-        self.journal.append("fill", converter.unstructure(fill), fill.client_order_id, durable=False)
+        self.journal.append("fill", self._fill(fill), fill.client_order_id, durable=False)
 
     @hookimpl
     def autotrader_fills_behind(self, order: Order, venue_filled: Decimal) -> None:
@@ -341,7 +365,7 @@ class JournalPlugin:
 
     @hookimpl
     def autotrader_position_changed(self, position: Position) -> None:
-        self.journal.append("position", converter.unstructure(position), durable=False)
+        self.journal.append("position", self._position(position), durable=False)
 
     @hookimpl
     def autotrader_dead_letter(self, letter: DeadLetter) -> None:
