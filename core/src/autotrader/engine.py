@@ -344,13 +344,21 @@ class ExecutionEngine:
         order_type: OrderType | None = None
         tif: TimeInForce | None = None
         raw_type = meta.get("order_type")
-        if raw_type is not None:
+        # A decision's metadata holds the normalized value ("MARKET"): looked up as is first,
+        # before the str / upper / getattr of an alias spelled any other way.
+        known = _ORDER_TYPE_ALIASES.get(raw_type) if type(raw_type) is str else None
+        if known is not None:
+            order_type, tif = known
+        elif raw_type is not None:
             try:
                 order_type, tif = _ORDER_TYPE_ALIASES[str(getattr(raw_type, "value", raw_type)).upper()]
             except KeyError:
                 raise InvalidOrder("order_type", f"unknown order type {raw_type!r}") from None
         raw_tif = meta.get("time_in_force")
-        if raw_tif is not None:
+        known_tif = _TIME_IN_FORCE.get(raw_tif) if type(raw_tif) is str else None
+        if known_tif is not None:
+            tif = known_tif
+        elif raw_tif is not None:
             try:
                 tif = _TIME_IN_FORCE[str(getattr(raw_tif, "value", raw_tif)).upper()]
             except KeyError:

@@ -119,19 +119,22 @@ class OrderStatus(enum.Enum):
 
     __hash__ = object.__hash__
 
-    @property
-    def is_terminal(self) -> bool:
-        """No further venue activity is expected (a late fill is still admitted by the OMS)."""
-        return self in _TERMINAL
-
-    @property
-    def is_open(self) -> bool:
-        return self not in _TERMINAL
+    # Plain attributes of each member, set below, not properties: the order path asks them
+    # several times per order, and a property call cost ~1.5k instructions against ~60 for
+    # the attribute (callgrind).
+    is_terminal: bool
+    """No further venue activity is expected (a late fill is still admitted by the OMS)."""
+    is_open: bool
+    """Not terminal: the venue may still work the order."""
 
 
 _TERMINAL: Final = frozenset(
     {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
 )
+for _status in OrderStatus:
+    _status.is_terminal = _status in _TERMINAL
+    _status.is_open = _status not in _TERMINAL
+del _status
 
 
 class Liquidity(enum.Enum):
