@@ -39,7 +39,7 @@ from autotrader.model import (
 from autotrader.oms import OrderManager
 from autotrader.plugins import DirectHook, live_hook, make_plugin_manager
 from autotrader.recovery import RecoveryReport, reconcile_with_venue, restore_from_journal
-from autotrader.resiliency import ResiliencyManager
+from autotrader.resiliency import CircuitState, ResiliencyManager
 from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState
 
 if TYPE_CHECKING:
@@ -117,6 +117,9 @@ _ORDER_TYPE_ALIASES: Mapping[str, tuple[OrderType | None, TimeInForce | None]] =
 
 _TIME_IN_FORCE: Mapping[str, TimeInForce] = {tif.value: tif for tif in TimeInForce}
 """By value: a dict lookup, where ``TimeInForce(value)`` runs Enum's lookup machinery per order."""
+
+_CIRCUIT_STATE_VALUES: Mapping[CircuitState, str] = {state: state.value for state in CircuitState}
+"""A dict lookup per order where the member's ``.value`` is a Python-level descriptor call."""
 
 
 class ExecutionEngine:
@@ -371,7 +374,7 @@ class ExecutionEngine:
         return RiskContext(
             trading_state=self.trading_state,
             strategy_status=str(getattr(self.strategy, "status", "ACTIVE")),
-            circuit_state=self.resiliency.circuit.state.value,
+            circuit_state=_CIRCUIT_STATE_VALUES[self.resiliency.circuit.state],
             open_orders=oms.open_order_count,
             position=oms.positions.quantity(symbol),
             pending=oms.pending_quantity(symbol),

@@ -216,6 +216,8 @@ class OrderManager:
         self.anomalies: collections.deque[tuple[str, str]] = collections.deque(maxlen=1_000)
         self._fills_behind: dict[str, Decimal] = {}
         """Orders whose venue-reported filled quantity is ahead of the fills we hold."""
+        self._last_applied: OrderUpdate | None = None
+        """The update :meth:`_apply_update` handled last (an ack that is it is not applied twice)."""
         self._pending: dict[str, Decimal] = {}
         """Signed remaining quantity of the open orders per symbol, kept up to date as orders
         change, so a pre-trade check does not scan every open order."""
@@ -280,7 +282,8 @@ class OrderManager:
         return tracked.order if tracked is not None else None
 
     def _apply_update(self, update: OrderUpdate) -> _Tracked | None:
-        tracked = self._find(update.client_order_id)
+        coid = update.client_order_id
+        tracked = self._active.get(coid) or self._completed.get(coid)  # _find, inline
         if tracked is None:
             self.report_anomaly(
                 "unknown_order", f"update for unknown order {update.client_order_id}: {update.status.value}"
@@ -313,11 +316,13 @@ class OrderManager:
                 )
         if changes:
             self._replace(tracked, changes)
+        self._last_applied = update
         return tracked
 
     def apply_fill(self, fill: Fill) -> bool:
         """Apply ``fill`` once; returns False for a duplicate, an overfill or an unknown order."""
-        tracked = self._find(fill.client_order_id)
+        coid = fill.client_order_id
+        tracked = self._active.get(coid) or self._completed.get(coid)  # _find, inline
         if tracked is None:
             self._orphan_fills.append(fill)
             self.report_anomaly(
@@ -434,7 +439,10 @@ class OrderManager:
             # Surely not executed (retries exhausted, circuit open, bad credentials).
             self._set_status(tracked, OrderStatus.REJECTED, f"not sent: {type(exc).__name__}: {exc}")
         else:
-            self._apply_update(outcome.update)
+            # A venue whose ack is the very update its stream just delivered (the paper venue's
+            # is) needs no second pass: applying an update again changes nothing.
+            if outcome.update is not self._last_applied:
+                self._apply_update(outcome.update)
             if outcome.reconciled:
                 await self._catch_up_fills(client_order_id)
         return tracked.order
