@@ -326,20 +326,26 @@ class ExecutionEngine:
                 order_type = OrderType.STOP
             else:
                 order_type = OrderType.MARKET
-        return OrderRequest(
-            client_order_id=self.oms.new_client_order_id(),
-            symbol=symbol,
-            side=side,
-            order_type=order_type,
-            quantity=quantity,
-            price=decimal_from_user(price, "limit_price")
-            if price is not None and order_type.needs_price
-            else None,
-            stop_price=decimal_from_user(stop, "stop_price")
+        limit = (
+            decimal_from_user(price, "limit_price") if price is not None and order_type.needs_price else None
+        )
+        stop_price = (
+            decimal_from_user(stop, "stop_price")
             if stop is not None and order_type.needs_stop_price
-            else None,
-            time_in_force=tif or TimeInForce.GTC,
-            reduce_only=reduce_only,
+            else None
+        )
+        # By position, in OrderRequest's field order: one request per order, and nine
+        # keywords cost ~0.4 us.
+        return OrderRequest(
+            self.oms.new_client_order_id(),
+            symbol,
+            side,
+            order_type,
+            quantity,
+            limit,
+            stop_price,
+            tif or TimeInForce.GTC,
+            reduce_only,
         )
 
     @staticmethod
@@ -371,17 +377,20 @@ class ExecutionEngine:
     def risk_context(self, request: OrderRequest) -> RiskContext:
         symbol = request.symbol
         oms = self.oms
+        # By position, in RiskContext's field order (trading_state, strategy_status,
+        # circuit_state, open_orders, position, pending, last_price, instrument, balances,
+        # limits): built for every order, and ten keywords cost ~0.4 us.
         return RiskContext(
-            trading_state=self.trading_state,
-            strategy_status=str(getattr(self.strategy, "status", "ACTIVE")),
-            circuit_state=_CIRCUIT_STATE_VALUES[self.resiliency.circuit.state],
-            open_orders=oms.open_order_count,
-            position=oms.positions.quantity(symbol),
-            pending=oms.pending_quantity(symbol),
-            last_price=self.last_prices.get(symbol),
-            instrument=self.instruments.get(symbol),
-            balances=self.balances,
-            limits=self.config.risk,
+            self.trading_state,
+            str(getattr(self.strategy, "status", "ACTIVE")),
+            _CIRCUIT_STATE_VALUES[self.resiliency.circuit.state],
+            oms.open_order_count,
+            oms.positions.quantity(symbol),
+            oms.pending_quantity(symbol),
+            self.last_prices.get(symbol),
+            self.instruments.get(symbol),
+            self.balances,
+            self.config.risk,
         )
 
     def pretrade_check(self, request: OrderRequest) -> None:
