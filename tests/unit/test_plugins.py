@@ -131,10 +131,22 @@ class _Partial:
         return None
 
 
+class _NoArguments:
+    @hookimpl
+    def autotrader_decision(self) -> str:  # none of the spec's arguments
+        return "none"
+
+
 def test_direct_hook_answers_as_pluggy_does() -> None:
     pm, _ = make_plugin_manager(load_entry_points=False)
     seen: list[str] = []
-    for plugin in (_Decision("a", seen), _First("first", seen), _Decision("b", seen), _Partial()):
+    for plugin in (
+        _Decision("a", seen),
+        _First("first", seen),
+        _Decision("b", seen),
+        _Partial(),
+        _NoArguments(),
+    ):
         pm.register(plugin)
     direct = live_hook(pm.hook, "autotrader_decision")
     assert isinstance(direct, DirectHook)

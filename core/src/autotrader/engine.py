@@ -39,7 +39,7 @@ from autotrader.model import (
 from autotrader.oms import OrderManager
 from autotrader.plugins import DirectHook, live_hook, make_plugin_manager
 from autotrader.recovery import RecoveryReport, reconcile_with_venue, restore_from_journal
-from autotrader.resiliency import ResiliencyManager
+from autotrader.resiliency import CircuitState, ResiliencyManager
 from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState
 
 if TYPE_CHECKING:
@@ -117,6 +117,9 @@ _ORDER_TYPE_ALIASES: Mapping[str, tuple[OrderType | None, TimeInForce | None]] =
 
 _TIME_IN_FORCE: Mapping[str, TimeInForce] = {tif.value: tif for tif in TimeInForce}
 """By value: a dict lookup, where ``TimeInForce(value)`` runs Enum's lookup machinery per order."""
+
+_CIRCUIT_STATE_VALUES: Mapping[CircuitState, str] = {state: state.value for state in CircuitState}
+"""A dict lookup per order where the member's ``.value`` is a Python-level descriptor call."""
 
 
 class ExecutionEngine:
@@ -323,20 +326,26 @@ class ExecutionEngine:
                 order_type = OrderType.STOP
             else:
                 order_type = OrderType.MARKET
-        return OrderRequest(
-            client_order_id=self.oms.new_client_order_id(),
-            symbol=symbol,
-            side=side,
-            order_type=order_type,
-            quantity=quantity,
-            price=decimal_from_user(price, "limit_price")
-            if price is not None and order_type.needs_price
-            else None,
-            stop_price=decimal_from_user(stop, "stop_price")
+        limit = (
+            decimal_from_user(price, "limit_price") if price is not None and order_type.needs_price else None
+        )
+        stop_price = (
+            decimal_from_user(stop, "stop_price")
             if stop is not None and order_type.needs_stop_price
-            else None,
-            time_in_force=tif or TimeInForce.GTC,
-            reduce_only=reduce_only,
+            else None
+        )
+        # By position, in OrderRequest's field order: one request per order, and nine
+        # keywords cost ~0.4 us.
+        return OrderRequest(
+            self.oms.new_client_order_id(),
+            symbol,
+            side,
+            order_type,
+            quantity,
+            limit,
+            stop_price,
+            tif or TimeInForce.GTC,
+            reduce_only,
         )
 
     @staticmethod
@@ -344,13 +353,21 @@ class ExecutionEngine:
         order_type: OrderType | None = None
         tif: TimeInForce | None = None
         raw_type = meta.get("order_type")
-        if raw_type is not None:
+        # A decision's metadata holds the normalized value ("MARKET"): looked up as is first,
+        # before the str / upper / getattr of an alias spelled any other way.
+        known = _ORDER_TYPE_ALIASES.get(raw_type) if type(raw_type) is str else None
+        if known is not None:
+            order_type, tif = known
+        elif raw_type is not None:
             try:
                 order_type, tif = _ORDER_TYPE_ALIASES[str(getattr(raw_type, "value", raw_type)).upper()]
             except KeyError:
                 raise InvalidOrder("order_type", f"unknown order type {raw_type!r}") from None
         raw_tif = meta.get("time_in_force")
-        if raw_tif is not None:
+        known_tif = _TIME_IN_FORCE.get(raw_tif) if type(raw_tif) is str else None
+        if known_tif is not None:
+            tif = known_tif
+        elif raw_tif is not None:
             try:
                 tif = _TIME_IN_FORCE[str(getattr(raw_tif, "value", raw_tif)).upper()]
             except KeyError:
@@ -360,17 +377,20 @@ class ExecutionEngine:
     def risk_context(self, request: OrderRequest) -> RiskContext:
         symbol = request.symbol
         oms = self.oms
+        # By position, in RiskContext's field order (trading_state, strategy_status,
+        # circuit_state, open_orders, position, pending, last_price, instrument, balances,
+        # limits): built for every order, and ten keywords cost ~0.4 us.
         return RiskContext(
-            trading_state=self.trading_state,
-            strategy_status=str(getattr(self.strategy, "status", "ACTIVE")),
-            circuit_state=self.resiliency.circuit.state.value,
-            open_orders=oms.open_order_count,
-            position=oms.positions.quantity(symbol),
-            pending=oms.pending_quantity(symbol),
-            last_price=self.last_prices.get(symbol),
-            instrument=self.instruments.get(symbol),
-            balances=self.balances,
-            limits=self.config.risk,
+            self.trading_state,
+            str(getattr(self.strategy, "status", "ACTIVE")),
+            _CIRCUIT_STATE_VALUES[self.resiliency.circuit.state],
+            oms.open_order_count,
+            oms.positions.quantity(symbol),
+            oms.pending_quantity(symbol),
+            self.last_prices.get(symbol),
+            self.instruments.get(symbol),
+            self.balances,
+            self.config.risk,
         )
 
     def pretrade_check(self, request: OrderRequest) -> None:

@@ -119,19 +119,22 @@ class OrderStatus(enum.Enum):
 
     __hash__ = object.__hash__
 
-    @property
-    def is_terminal(self) -> bool:
-        """No further venue activity is expected (a late fill is still admitted by the OMS)."""
-        return self in _TERMINAL
-
-    @property
-    def is_open(self) -> bool:
-        return self not in _TERMINAL
+    # Plain attributes of each member, set below, not properties: the order path asks them
+    # several times per order, and a property call cost ~1.5k instructions against ~60 for
+    # the attribute (callgrind).
+    is_terminal: bool
+    """No further venue activity is expected (a late fill is still admitted by the OMS)."""
+    is_open: bool
+    """Not terminal: the venue may still work the order."""
 
 
 _TERMINAL: Final = frozenset(
     {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
 )
+for _status in OrderStatus:
+    _status.is_terminal = _status in _TERMINAL
+    _status.is_open = _status not in _TERMINAL
+del _status
 
 
 class Liquidity(enum.Enum):
@@ -480,19 +483,23 @@ class Position:
         # Built directly rather than by attrs.evolve: this runs twice per fill on the order path
         # (the OMS's book and the paper venue's account), and evolve's field introspection
         # cost more than the arithmetic.
-        signed = quantity if side is OrderSide.BUY else -quantity
+        # Compared with the Decimal ZERO, not the int 0: a mixed comparison converts the int
+        # to a Decimal every time.
+        buy = side is OrderSide.BUY
+        signed = quantity if buy else -quantity
         old = self.quantity
         new = old + signed
         cls, symbol = type(self), self.symbol
-        if old == 0 or (old > 0) == (signed > 0):
+        long = old > ZERO
+        if not old or long is buy:
             avg = (self.average_price * abs(old) + price * quantity) / abs(new)
             return cls(symbol, new, avg, self.realized_pnl)
         closed = min(abs(old), quantity)
-        direction = 1 if old > 0 else -1
-        realized = self.realized_pnl + (price - self.average_price) * closed * direction
-        if new == 0:
+        gain = (price - self.average_price) * closed
+        realized = self.realized_pnl + (gain if long else -gain)
+        if not new:
             return cls(symbol, ZERO, ZERO, realized)
-        if (new > 0) == (old > 0):
+        if (new > ZERO) is long:
             return cls(symbol, new, self.average_price, realized)
         return cls(symbol, new, price, realized)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import operator
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -119,6 +120,20 @@ def live_hook(relay: Any, name: str) -> Callable[..., Any] | None:
     return DirectHook(caller) if caller.get_hookimpls() else None
 
 
+def _arguments(argnames: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """What picks an implementation's positional arguments out of the hook call's keywords.
+
+    An ``itemgetter`` for two or more names (C, where a list comprehension per call is a Python
+    frame of its own: one per order for the risk checks, several with the journal on).
+    """
+    if len(argnames) >= 2:
+        return operator.itemgetter(*argnames)
+    if argnames:
+        name = argnames[0]
+        return lambda kwargs: (kwargs[name],)
+    return lambda kwargs: ()
+
+
 class DirectHook:
     """Calls a hook's plain implementations directly, with pluggy's order and result.
 
@@ -136,7 +151,9 @@ class DirectHook:
     def __init__(self, caller: Any) -> None:
         self._caller = caller
         self._impls: list[Any] = []
-        self._calls: tuple[tuple[Callable[..., Any], tuple[str, ...]], ...] | None = None
+        self._calls: (
+            tuple[tuple[Callable[..., Any], Callable[[dict[str, Any]], tuple[Any, ...]]], ...] | None
+        ) = None
         self._refresh(caller.get_hookimpls())
 
     def _refresh(self, impls: list[Any]) -> None:
@@ -147,7 +164,7 @@ class DirectHook:
             or opts.get("historic")
             or any(i.hookwrapper or i.wrapper or i.kwargnames for i in impls)
         )
-        self._calls = tuple((i.function, tuple(i.argnames)) for i in reversed(impls)) if plain else None
+        self._calls = tuple((i.function, _arguments(i.argnames)) for i in reversed(impls)) if plain else None
 
     def __call__(self, **kwargs: Any) -> Any:
         impls = self._caller.get_hookimpls()
@@ -156,8 +173,8 @@ class DirectHook:
         if self._calls is None:
             return self._caller(**kwargs)
         results = []
-        for function, argnames in self._calls:
-            result = function(*[kwargs[arg] for arg in argnames])
+        for function, arguments in self._calls:
+            result = function(*arguments(kwargs))
             if result is not None:
                 results.append(result)
         return results

@@ -396,7 +396,7 @@ class ResiliencyManager:
             attempts += 1
             try:
                 update = await self._guarded("submit_order", self.adapter.submit_order, request)
-                return SubmitOutcome(update, reconciled=False, attempts=attempts)
+                return SubmitOutcome(update, False, attempts)  # by position: once per order
             except Exception as exc:
                 if self.classify(exc) is not ErrorAction.RECONCILE:
                     raise

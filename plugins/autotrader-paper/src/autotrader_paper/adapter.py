@@ -337,8 +337,9 @@ class PaperTradingAdapter(BrokerAdapter):
 
 
 def _ack(record: WorkingOrder) -> OrderUpdate:
-    if record.last_update is not None and record.last_update.quantity is None:
-        return record.last_update  # what the venue just reported is the order's state
+    update, record.last_update = record.last_update, None  # taken: see WorkingOrder.last_update
+    if update is not None and update.quantity is None:
+        return update  # what the venue just reported is the order's state
     return OrderUpdate(
         client_order_id=record.client_order_id,
         status=record.status,

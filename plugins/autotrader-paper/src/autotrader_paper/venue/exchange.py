@@ -386,19 +386,22 @@ class PaperVenue:
         asset = record.settlement_asset
         self.account.settle(request.symbol, asset, request.side, quantity, price, commission)
         trade_id = f"{self.session_id}-T{next(self._trade_ids)}"
+        # Fill's fields by position, in its order (venue, trade_id, client_order_id, symbol,
+        # side, quantity, price, commission, commission_asset, liquidity, venue_order_id,
+        # timestamp): matching twelve keywords cost ~0.5 us per fill, a twentieth of place().
         fill = Fill(
-            venue=VENUE,
-            trade_id=trade_id,
-            client_order_id=coid,
-            symbol=request.symbol,
-            side=request.side,
-            quantity=quantity,
-            price=price,
-            commission=commission,
-            commission_asset=asset,
-            liquidity=Liquidity.TAKER if taker else Liquidity.MAKER,
-            venue_order_id=record.venue_order_id,
-            timestamp=self._now,
+            VENUE,
+            trade_id,
+            coid,
+            request.symbol,
+            request.side,
+            quantity,
+            price,
+            commission,
+            asset,
+            Liquidity.TAKER if taker else Liquidity.MAKER,
+            record.venue_order_id,
+            self._now,
         )
         self._trades.append(fill)
         fills = self._fills.get(coid)
@@ -435,18 +438,21 @@ class PaperVenue:
     def _update(self, record: WorkingOrder, *, with_terms: bool = False) -> None:
         record.updated_at = self._now
         request = record.request
+        # By position, in OrderUpdate's field order (client_order_id, status, venue,
+        # venue_order_id, filled_quantity, average_price, reason, quantity, price, stop_price,
+        # timestamp): twice per order, and eleven keywords cost ~0.5 us a call.
         record.last_update = update = OrderUpdate(
-            client_order_id=request.client_order_id,
-            status=record.status,
-            venue=VENUE,
-            venue_order_id=record.venue_order_id,
-            filled_quantity=record.filled,
-            average_price=record.notional / record.filled if record.filled else None,
-            reason=record.reason,
-            quantity=request.quantity if with_terms else None,
-            price=request.price if with_terms else None,
-            stop_price=request.stop_price if with_terms else None,
-            timestamp=self._now,
+            request.client_order_id,
+            record.status,
+            VENUE,
+            record.venue_order_id,
+            record.filled,
+            record.notional / record.filled if record.filled else None,
+            record.reason,
+            request.quantity if with_terms else None,
+            request.price if with_terms else None,
+            request.stop_price if with_terms else None,
+            self._now,
         )
         self.on_event(update)
 

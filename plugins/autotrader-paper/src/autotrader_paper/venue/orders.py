@@ -47,7 +47,9 @@ class WorkingOrder:
     """Cash locked for this order while it rests (buys only)."""
     reason: str | None = None
     last_update: OrderUpdate | None = None
-    """The last update the venue reported (frozen): it doubles as the synchronous ack."""
+    """The last update the venue reported (frozen), until the adapter takes it as the synchronous
+    ack.  Dropped then: the ledger keeps every order for good, and an update kept with each was
+    one more long-lived object per order for the garbage collector to walk."""
 
     @property
     def client_order_id(self) -> str:
