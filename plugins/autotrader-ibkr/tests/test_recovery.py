@@ -99,11 +99,13 @@ async def test_farm_notices_are_information(session: HarnessSession) -> None:
 
 
 async def test_1101_resubscribes_the_account_and_reconciles(session: HarnessSession) -> None:
-    before = (sent(session, In.REQ_ACCT_DATA), sent(session, In.REQ_COMPLETED_ORDERS))
+    before = (sent(session, In.REQ_ACCT_DATA), sent(session, In.REQ_EXECUTIONS))
+    completed = sent(session, In.REQ_COMPLETED_ORDERS)
     await control(session).connectivity_lost()
     await control(session).connectivity_restored(data_lost=True)
-    await wait_for(lambda: sent(session, In.REQ_COMPLETED_ORDERS) > before[1], what="reconciliation")
+    await wait_for(lambda: sent(session, In.REQ_EXECUTIONS) > before[1], what="reconciliation")
     assert sent(session, In.REQ_ACCT_DATA) == before[0] + 1
+    assert sent(session, In.REQ_COMPLETED_ORDERS) == completed  # no order to settle: no history
 
 
 async def test_1102_does_not_resubscribe(session: HarnessSession) -> None:
