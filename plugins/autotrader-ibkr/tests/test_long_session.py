@@ -21,11 +21,10 @@ from autotrader.testing.support import away, request, wait_for
 
 from autotrader_ibkr.adapter import IbkrAdapter
 from autotrader_ibkr.config import IbkrConfig
-from autotrader_ibkr.harness import TwsVenueControl, connection_settings, prepare
+from autotrader_ibkr.harness import TwsVenueControl, add_history, connection_settings, prepare
 from autotrader_ibkr.shared_request import SharedRequest
 from autotrader_ibkr.tws import Exchange, TwsFaults, TwsServer, running_tws
 from autotrader_ibkr.tws import messages as m
-from autotrader_ibkr.tws.model import Execution, VenueOrder
 from autotrader_ibkr.tws.raw_client import RawTwsClient, raw_tws_client
 from autotrader_ibkr.tws.wire import In, Out, decode_payload, encode_message
 from ibkr_support import adapter, control, record
@@ -33,47 +32,6 @@ from ibkr_support import adapter, control, record
 pytestmark = pytest.mark.anyio
 
 HISTORY = 3000
-EARLIER_CLIENT = 9
-"""The client id the day's earlier orders were placed with (another application's)."""
-
-
-def add_history(exchange: Exchange, count: int) -> None:
-    """``count`` filled market orders of an earlier session, each with its execution."""
-    contract = next(c for c in exchange.contracts.values() if c.symbol == "AAPL")
-    for i in range(count):
-        order = VenueOrder(
-            order_id=10_000 + i,
-            client_id=EARLIER_CLIENT,
-            perm_id=1_800_000_000 + i,
-            contract=contract,
-            action="BUY",
-            total_quantity=Decimal(10),
-            order_type="MKT",
-            lmt_price=None,
-            aux_price=None,
-            tif="DAY",
-            order_ref=f"earlier-{i}",
-            status="Filled",
-            filled=Decimal(10),
-            avg_fill_price=Decimal(100),
-            last_fill_price=Decimal(100),
-            completed_time="20261201 09:30:00 UTC",
-            completed_status="Filled Size: 10",
-        )
-        exchange.orders.append(order)
-        exchange.executions.append(
-            Execution(
-                exec_id=f"0000e0d5.{order.perm_id:08x}.01.01",
-                order=order,
-                time="20261201 09:30:00 UTC",
-                shares=Decimal(10),
-                price=Decimal(100),
-                cum_qty=Decimal(10),
-                avg_price=Decimal(100),
-                commission=Decimal(1),
-                liquidity=2,
-            )
-        )
 
 
 @pytest.fixture
@@ -216,6 +174,16 @@ async def test_a_reconnect_with_thousands_of_completed_orders_catches_up_on_what
     assert catch_up and all(r[5] for r in catch_up)  # executions since the gap, not the day's
     completed, unfiltered = history_requests(busy)
     assert (completed - before[0], unfiltered - before[1]) == (1, 0)  # once, for the cancelled one
+
+
+async def test_a_reconnect_before_any_fill_reads_only_since_the_session_began(busy: HarnessSession) -> None:
+    live = adapter(busy)
+    control(busy).server.drop_connections()
+    await wait_for(lambda: live.reconnects == 1 and not live._gap_open, timeout=30, what="the catch-up")
+    catch_up = sent(busy, In.REQ_EXECUTIONS)
+    assert catch_up and all(r[5] for r in catch_up)
+    assert history_requests(busy) == (0, 0)
+    assert await busy.adapter.get_order("earlier-5") is not None  # the day is still there when asked
 
 
 # ----------------------------------------------------------------------------- the local TWS

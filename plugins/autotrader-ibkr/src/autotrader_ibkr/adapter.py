@@ -113,6 +113,11 @@ _SETTLED = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXP
 """End states a lookup may answer from the adapter's own record (TWS reported them)."""
 
 
+def _utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC time (the libraries stamp TWS times aware; naive would be UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class ClientIdInUse(BrokerError):
     """TWS refused the connection (326): another application is connected with this client id."""
 
@@ -188,6 +193,8 @@ class IbkrAdapter(BrokerAdapter):
         self._completed_by_perm: dict[int, Trade] = {}
         self._ready = False
         self._last_execution: datetime | None = None
+        self._session_start: datetime | None = None
+        """TWS's clock at the first connect: what happened before is the core's recovery's."""
         self._gap_open = False
         self._gap_from: datetime | None = None
         self._gaps = 0
@@ -242,6 +249,12 @@ class IbkrAdapter(BrokerAdapter):
             self._wanted = False
             raise
         await self._load_instruments()
+        try:
+            self._session_start = _utc(
+                await self._ask(self.ib.reqCurrentTimeAsync(), "current time", self.config.request_timeout)
+            )
+        except TransientError:
+            log.warning("ibkr: no current time from TWS: a catch-up before the first fill reads the day")
         return True
 
     async def _open(self) -> None:
@@ -420,15 +433,15 @@ class IbkrAdapter(BrokerAdapter):
         """TWS's executions (this session's day), those from ``since`` on when given."""
         query = ExecutionFilter()
         if since is not None:
-            since = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
-            query.time = (since.astimezone(UTC) - _EXECUTIONS_OVERLAP).strftime("%Y%m%d-%H:%M:%S")
+            query.time = (since - _EXECUTIONS_OVERLAP).strftime("%Y%m%d-%H:%M:%S")
         request = self.ib.reqExecutionsAsync(query)
         return list(await self._ask(request, "executions", self.config.history_timeout))
 
     def _open_gap(self) -> None:
-        """Messages may be lost from now on: remember the last execution seen before it."""
+        """Messages may be lost from now on: remember the last execution seen before it (or,
+        before the first one, when this session began)."""
         if not self._gap_open:
-            self._gap_open, self._gap_from = True, self._last_execution
+            self._gap_open, self._gap_from = True, self._last_execution or self._session_start
         self._gaps += 1
 
     # ------------------------------------------------------------------ live quotes
@@ -1043,7 +1056,7 @@ class IbkrAdapter(BrokerAdapter):
                 return
             fill = self._awaiting_commission.get(exec_id)
             try:
-                await self._executions(fill.execution.time if fill is not None else None)
+                await self._executions(_utc(fill.execution.time) if fill is not None else None)
             except Exception as exc:
                 log.warning("ibkr: re-requesting executions failed: %s", exc)
         fill = self._awaiting_commission.pop(exec_id, None)
@@ -1060,7 +1073,7 @@ class IbkrAdapter(BrokerAdapter):
         self._awaiting_commission.pop(exec_id, None)
         fill = self._core_fill(ib_fill, report, coid)
         self._fills.setdefault(coid, []).append(fill)
-        when = ib_fill.execution.time
+        when = _utc(ib_fill.execution.time)
         if self._last_execution is None or when > self._last_execution:
             self._last_execution = when
         self._emit(fill)
