@@ -261,14 +261,7 @@ class IbkrAdapter(BrokerAdapter):
         self._client_id_in_use = False
         self._ready = False
         try:
-            await connect_without_history(
-                self.ib,
-                self.config.host,
-                self.config.port,
-                self.config.client_id,
-                self.config.connect_timeout,
-                self._account,
-            )
+            await self._connect()
         except (ConnectionRefusedError, OSError, TimeoutError, ConnectionError) as exc:
             if self._client_id_in_use:
                 raise ClientIdInUse(
@@ -289,6 +282,44 @@ class IbkrAdapter(BrokerAdapter):
         if self.config.delayed_quotes:
             self.ib.reqMarketDataType(3)  # delayed where there is no live subscription (per connection)
         self._ready = True
+
+    async def _connect(self) -> None:
+        """The library's connect, failed at once if TWS closes the socket during it (326, an
+        outage): the libraries would wait out the whole connect timeout for a reply that cannot
+        come, and the backoff then starts that late."""
+        closed = asyncio.Event()
+
+        def on_socket_closed(_message: str) -> None:
+            closed.set()
+
+        socket = self.ib.client.conn
+        watching = socket.transport is None  # else the library first closes the old socket itself
+        if watching:
+            socket.disconnected += on_socket_closed
+        connecting = asyncio.ensure_future(
+            connect_without_history(
+                self.ib,
+                self.config.host,
+                self.config.port,
+                self.config.client_id,
+                self.config.connect_timeout,
+                self._account,
+            )
+        )
+        closing = asyncio.ensure_future(closed.wait())
+        try:
+            await asyncio.wait({connecting, closing}, return_when=asyncio.FIRST_COMPLETED)
+            if not connecting.done():
+                raise ConnectionError("TWS closed the connection while connecting")
+            connecting.result()
+        finally:
+            if watching:
+                socket.disconnected -= on_socket_closed
+            closing.cancel()
+            if not connecting.done():
+                connecting.cancel()  # the library disconnects on its way out
+                with contextlib.suppress(BaseException):
+                    await connecting
 
     async def disconnect(self) -> None:
         self._wanted = False
