@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import anyio
+import attrs
 import pytest
 import trio
 from autotrader.errors import UnsupportedBackend
@@ -12,7 +13,7 @@ from autotrader.model import OrderSide, OrderStatus, OrderType, OrderUpdate
 from autotrader.testing.harness import HarnessSession
 from autotrader.testing.support import away, fills_match_trades, request, wait_for
 
-from autotrader_ibkr.adapter import IbkrAdapter, _Tracked
+from autotrader_ibkr.adapter import ClientIdInUse, IbkrAdapter, _Tracked
 from autotrader_ibkr.config import IbkrConfig
 from autotrader_ibkr.harness import INSTRUMENTS
 from autotrader_ibkr.pacing import Pacer, backoff_delays
@@ -99,11 +100,13 @@ async def test_farm_notices_are_information(session: HarnessSession) -> None:
 
 
 async def test_1101_resubscribes_the_account_and_reconciles(session: HarnessSession) -> None:
-    before = (sent(session, In.REQ_ACCT_DATA), sent(session, In.REQ_COMPLETED_ORDERS))
+    before = (sent(session, In.REQ_ACCT_DATA), sent(session, In.REQ_EXECUTIONS))
+    completed = sent(session, In.REQ_COMPLETED_ORDERS)
     await control(session).connectivity_lost()
     await control(session).connectivity_restored(data_lost=True)
-    await wait_for(lambda: sent(session, In.REQ_COMPLETED_ORDERS) > before[1], what="reconciliation")
+    await wait_for(lambda: sent(session, In.REQ_EXECUTIONS) > before[1], what="reconciliation")
     assert sent(session, In.REQ_ACCT_DATA) == before[0] + 1
+    assert sent(session, In.REQ_COMPLETED_ORDERS) == completed  # no order to settle: no history
 
 
 async def test_1102_does_not_resubscribe(session: HarnessSession) -> None:
@@ -120,6 +123,25 @@ async def test_reconnects_with_backoff_through_an_outage(session: HarnessSession
     await wait_for(lambda: adapter(session).reconnects == 1, timeout=8, what="the reconnect")
     assert adapter(session).reconnect_attempts >= 2  # the first, 0.05 s after the drop, is refused
     assert await session.adapter.health_check()
+
+
+async def test_a_socket_tws_closes_while_connecting_fails_the_attempt_at_once(
+    session: HarnessSession,
+) -> None:
+    """326 and an outage close the socket mid-handshake: no waiting out a 60 s connect timeout."""
+    patient = attrs.evolve(adapter(session).config, connect_timeout=60.0)
+    with anyio.fail_after(20):  # generous, and far below the connect timeout
+        with pytest.raises(ClientIdInUse):
+            await IbkrAdapter(patient).connect()
+
+        other = IbkrAdapter(attrs.evolve(patient, client_id=5))
+        await other.connect()
+        try:
+            control(session).server.drop_connections(outage=0.3)
+            await wait_for(lambda: other.reconnects == 1, timeout=15, what="the reconnect")
+        finally:
+            await other.disconnect()
+    assert other.reconnect_attempts >= 2  # at least one refused during the outage
 
 
 def test_backoff_doubles_up_to_its_cap() -> None:

@@ -9,8 +9,20 @@ replays both in order).
 
 Connectivity: a dropped socket fails every waiting request as ambiguous, then a reconnect loop
 with exponential backoff (the libraries have none) reconnects and reconciles: open orders,
-completed orders and executions are matched by ``orderRef`` / ``permId`` / ``execId`` and what
-was missed is emitted.  IB's own link notices: 1100 (lost) marks the venue unhealthy, 1101
+executions since the gap began and, only for acknowledged orders those two leave unsettled,
+completed orders are matched by ``orderRef`` / ``permId`` / ``execId`` and what was missed is
+emitted.
+
+History grows with the session: TWS answers a completed-orders request with every completed
+order of the day and an unfiltered executions request with every execution.  So the connect
+asks for neither (:func:`~autotrader_ibkr.compat.connect_without_history`; a start-up sync that
+outgrows the connect timeout would drop the socket and make every reconnect fail the same way),
+lookups answer first from what this adapter already learned from TWS (an order it saw end, with
+the fills that make it; an earlier completed-orders answer, whose orders cannot change again),
+concurrent lookups share one completed-orders request, and a history request that outlasts
+``history_timeout`` fails the lookup (the order stays unknown) without touching the socket.
+
+IB's own link notices: 1100 (lost) marks the venue unhealthy, 1101
 (restored, data lost) resubscribes and reconciles, 1102 (restored, data kept) clears the mark.
 
 Live quotes (:mod:`autotrader_ibkr.quotes`): a streaming REQ_MKT_DATA per symbol, requested
@@ -22,10 +34,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import anyio
 import attrs
@@ -56,7 +69,15 @@ from autotrader.model import (
 )
 
 from autotrader_ibkr.capabilities import CAPABILITIES
-from autotrader_ibkr.compat import IB, CommissionReport, Contract, Trade
+from autotrader_ibkr.compat import (
+    IB,
+    CommissionReport,
+    Contract,
+    ExecutionFilter,
+    Trade,
+    connect_without_history,
+    request_pending,
+)
 from autotrader_ibkr.compat import Fill as IbFill
 from autotrader_ibkr.compat import Order as IbOrder
 from autotrader_ibkr.config import IbkrConfig
@@ -74,12 +95,27 @@ from autotrader_ibkr.mapping import (
 )
 from autotrader_ibkr.pacing import Pacer, backoff_delays
 from autotrader_ibkr.quotes import QuoteSubscriptions
+from autotrader_ibkr.shared_request import SharedRequest
 
 __all__ = ["ClientIdInUse", "IbkrAdapter", "create_adapter"]
 
 log = logging.getLogger(__name__)
 event_errors = logging.getLogger("autotrader_ibkr.events")
 """Exceptions raised inside the library's event callbacks (watched by the decode guard)."""
+
+
+T = TypeVar("T")
+
+_EXECUTIONS_OVERLAP = timedelta(seconds=5)
+"""How far before the last execution seen a catch-up asks from: TWS stamps executions to the
+second, so one in the same second may come after it on the wire."""
+_SETTLED = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED})
+"""End states a lookup may answer from the adapter's own record (TWS reported them)."""
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC time (the libraries stamp TWS times aware; naive would be UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class ClientIdInUse(BrokerError):
@@ -147,8 +183,21 @@ class IbkrAdapter(BrokerAdapter):
         self._by_perm_id: dict[int, str] = {}
         self._emitted_fills: set[str] = set()
         self._awaiting_commission: dict[str, IbFill] = {}
+        self._fills: dict[str, list[Fill]] = {}
+        """Every fill emitted, per order: a settled order's fills without asking TWS."""
         self._pacer = Pacer(config.max_orders_per_second)
-        self._query_lock = anyio.Lock()
+        self._open_orders = SharedRequest(self._request_open_orders)
+        self._completed_orders = SharedRequest(self._request_completed_orders)
+        self._completed_by_ref: dict[str, Trade] = {}
+        """The latest completed-orders answer, by orderRef and by permId."""
+        self._completed_by_perm: dict[int, Trade] = {}
+        self._ready = False
+        self._last_execution: datetime | None = None
+        self._session_start: datetime | None = None
+        """TWS's clock at the first connect: what happened before is the core's recovery's."""
+        self._gap_open = False
+        self._gap_from: datetime | None = None
+        self._gaps = 0
         self._account = config.account
         self._wanted = False
         self._link_ok = True
@@ -200,18 +249,19 @@ class IbkrAdapter(BrokerAdapter):
             self._wanted = False
             raise
         await self._load_instruments()
+        try:
+            self._session_start = _utc(
+                await self._ask(self.ib.reqCurrentTimeAsync(), "current time", self.config.request_timeout)
+            )
+        except TransientError:
+            log.warning("ibkr: no current time from TWS: a catch-up before the first fill reads the day")
         return True
 
     async def _open(self) -> None:
         self._client_id_in_use = False
+        self._ready = False
         try:
-            await self.ib.connectAsync(
-                self.config.host,
-                self.config.port,
-                clientId=self.config.client_id,
-                timeout=self.config.connect_timeout,
-                account=self._account,
-            )
+            await self._connect()
         except (ConnectionRefusedError, OSError, TimeoutError, ConnectionError) as exc:
             if self._client_id_in_use:
                 raise ClientIdInUse(
@@ -231,6 +281,45 @@ class IbkrAdapter(BrokerAdapter):
         self._link_ok = True
         if self.config.delayed_quotes:
             self.ib.reqMarketDataType(3)  # delayed where there is no live subscription (per connection)
+        self._ready = True
+
+    async def _connect(self) -> None:
+        """The library's connect, failed at once if TWS closes the socket during it (326, an
+        outage): the libraries would wait out the whole connect timeout for a reply that cannot
+        come, and the backoff then starts that late."""
+        closed = asyncio.Event()
+
+        def on_socket_closed(_message: str) -> None:
+            closed.set()
+
+        socket = self.ib.client.conn
+        watching = socket.transport is None  # else the library first closes the old socket itself
+        if watching:
+            socket.disconnected += on_socket_closed
+        connecting = asyncio.ensure_future(
+            connect_without_history(
+                self.ib,
+                self.config.host,
+                self.config.port,
+                self.config.client_id,
+                self.config.connect_timeout,
+                self._account,
+            )
+        )
+        closing = asyncio.ensure_future(closed.wait())
+        try:
+            await asyncio.wait({connecting, closing}, return_when=asyncio.FIRST_COMPLETED)
+            if not connecting.done():
+                raise ConnectionError("TWS closed the connection while connecting")
+            connecting.result()
+        finally:
+            if watching:
+                socket.disconnected -= on_socket_closed
+            closing.cancel()
+            if not connecting.done():
+                connecting.cancel()  # the library disconnects on its way out
+                with contextlib.suppress(BaseException):
+                    await connecting
 
     async def disconnect(self) -> None:
         self._wanted = False
@@ -255,6 +344,8 @@ class IbkrAdapter(BrokerAdapter):
         task.add_done_callback(self._tasks.discard)
 
     def _on_disconnected(self) -> None:
+        self._ready = False
+        self._open_gap()
         for tracked in self._orders.values():
             if tracked.waiter is not None:
                 tracked.waiter.resolve(error=AmbiguousOutcome("the TWS connection dropped before the answer"))
@@ -287,18 +378,102 @@ class IbkrAdapter(BrokerAdapter):
             except Exception:
                 log.exception("ibkr: reconciliation after reconnect failed")
 
+    def _usable(self) -> bool:
+        """Connected and past the start-up sync (whose requests share result slots with ours)."""
+        return bool(self.ib.isConnected()) and self._ready
+
     async def _wait_connected(self) -> None:
         """Give a reconnect in progress up to a request timeout before failing a request."""
-        if self.ib.isConnected():
+        if self._usable():
             return
         if not self._wanted:
             raise NotConnected("the ibkr adapter is not connected")
         self._start_reconnect()
         with anyio.move_on_after(self.config.request_timeout):
-            while not self.ib.isConnected():  # noqa: ASYNC110 - the library offers no awaitable for it
+            while not self._usable():  # noqa: ASYNC110 - the library offers no awaitable for it
                 await anyio.sleep(0.02)
-        if not self.ib.isConnected():
+        if not self._usable():
             raise TransientError("TWS is not reachable (reconnecting)")
+
+    # ------------------------------------------------------------------ requests for TWS's view
+    async def _ask(self, request: Awaitable[T], what: str, wait: float) -> T:
+        """TWS's answer, or TransientError after ``wait`` seconds: the socket stays (not at fault)."""
+        try:
+            return await asyncio.wait_for(request, wait)
+        except TimeoutError:
+            raise TransientError(f"TWS did not answer the {what} request within {wait}s") from None
+
+    async def _after_abandoned(self, key: str, what: str, wait: float) -> None:
+        """Let an abandoned request's answer finish streaming: the library collects answers to
+        requests without a request id (open orders, completed orders) in one slot per kind, so a
+        new request sent meanwhile would be answered with the tail of the old one."""
+        with anyio.move_on_after(wait):
+            while request_pending(self.ib, key):  # noqa: ASYNC110 - the library offers no awaitable for it
+                await anyio.sleep(0.02)
+        if request_pending(self.ib, key):
+            raise TransientError(f"TWS is still answering an earlier {what} request")
+
+    async def _open_trades(self) -> list[Trade]:
+        """Every open order at TWS (all clients), as of after this call began (do not modify)."""
+        return await self._open_orders.get()
+
+    async def _request_open_orders(self) -> list[Trade]:
+        """As many as are working, however long the day."""
+        timeout = self.config.request_timeout
+        await self._after_abandoned("openOrders", "open orders", timeout)
+        return list(await self._ask(self.ib.reqAllOpenOrdersAsync(), "open orders", timeout))
+
+    async def _request_completed_orders(self) -> None:
+        """Ask for the day's completed orders and index them."""
+        timeout = self.config.history_timeout
+        await self._after_abandoned("completedOrders", "completed orders", timeout)
+        trades = await self._ask(self.ib.reqCompletedOrdersAsync(False), "completed orders", timeout)
+        by_ref, by_perm = {}, {}
+        for trade in trades:
+            if trade.order.orderRef:
+                by_ref[trade.order.orderRef] = trade
+            if trade.order.permId:
+                by_perm[trade.order.permId] = trade
+        self._completed_by_ref, self._completed_by_perm = by_ref, by_perm
+
+    def _completed_trade(self, coid: str) -> Trade | None:
+        """``coid`` in the latest completed-orders answer (by orderRef, else the permId we saw)."""
+        trade = self._completed_by_ref.get(coid)
+        if trade is None:
+            tracked = self._orders.get(coid)
+            if tracked is not None and tracked.perm_id:
+                trade = self._completed_by_perm.get(tracked.perm_id)
+                if trade is not None and trade.order.orderRef not in ("", coid):
+                    trade = None
+        return trade
+
+    async def _completed_order(self, coid: str) -> Trade | None:
+        """``coid`` among TWS's completed orders, asking TWS only if no earlier answer had it.
+
+        Call after the open-orders answer that lacked it: an order TWS had then was open or
+        completed, so a completed-orders answer begun after that one lists it.
+        """
+        mark = self._completed_orders.mark()
+        trade = self._completed_trade(coid)
+        if trade is None:
+            await self._completed_orders.get(mark)
+            trade = self._completed_trade(coid)
+        return trade
+
+    async def _executions(self, since: datetime | None = None) -> list[IbFill]:
+        """TWS's executions (this session's day), those from ``since`` on when given."""
+        query = ExecutionFilter()
+        if since is not None:
+            query.time = (since - _EXECUTIONS_OVERLAP).strftime("%Y%m%d-%H:%M:%S")
+        request = self.ib.reqExecutionsAsync(query)
+        return list(await self._ask(request, "executions", self.config.history_timeout))
+
+    def _open_gap(self) -> None:
+        """Messages may be lost from now on: remember the last execution seen before it (or,
+        before the first one, when this session began)."""
+        if not self._gap_open:
+            self._gap_open, self._gap_from = True, self._last_execution or self._session_start
+        self._gaps += 1
 
     # ------------------------------------------------------------------ live quotes
     @asynccontextmanager
@@ -477,9 +652,7 @@ class IbkrAdapter(BrokerAdapter):
         for trade in self.ib.openTrades():
             if trade.order.orderRef == coid:
                 return trade
-        async with self._query_lock:
-            trades = await self.ib.reqAllOpenOrdersAsync()
-        for trade in trades:
+        for trade in await self._open_trades():
             if trade.order.orderRef == coid and trade.orderStatus.status not in (
                 "Cancelled",
                 "Filled",
@@ -526,22 +699,44 @@ class IbkrAdapter(BrokerAdapter):
             tracked.perm_id = perm_id
             self._by_perm_id[perm_id] = tracked.request.client_order_id
 
+    def _settled(self, coid: str) -> _Tracked | None:
+        """The tracked order if TWS reported it ended and every fill making it has been emitted."""
+        tracked = self._orders.get(coid)
+        if tracked is None or tracked.status not in _SETTLED or tracked.fill_quantity < tracked.filled:
+            return None
+        return tracked
+
+    def _settled_order(self, tracked: _Tracked) -> Order:
+        return attrs.evolve(
+            Order.from_request(tracked.request),
+            status=tracked.status,
+            filled_quantity=tracked.filled,
+            average_fill_price=tracked.average_price if tracked.filled else None,
+            venue_order_id=str(tracked.order_id) if tracked.order_id else None,
+            reason=tracked.reason,
+        )
+
     async def get_order(self, client_order_id: str) -> Order | None:
         """TWS's view: open orders, then completed orders, then executions (orderRef, permId).
 
         This is what decides whether an order whose submit was ambiguous is resent, so it only
-        answers None when none of the three knows the order.
+        answers None when none of the three knows the order; a request TWS did not answer in
+        time raises (the order stays unknown).  An order this adapter saw end, and a completed
+        order from an earlier answer, are answered without asking: neither can change again.
         """
         await self._wait_connected()
-        async with self._query_lock:
-            open_trades = await self.ib.reqAllOpenOrdersAsync()
-            for trade in open_trades:
-                if self._refers_to(client_order_id, trade.order.orderRef, trade.order.permId):
-                    return self._order_from_trade(trade, client_order_id)
-            completed = await self.ib.reqCompletedOrdersAsync(False)
-        matches = [t for t in completed if self._refers_to(client_order_id, t.order.orderRef, t.order.permId)]
-        if matches:
-            return self._order_from_trade(matches[-1], client_order_id, completed=True)
+        settled = self._settled(client_order_id)
+        if settled is not None:
+            return self._settled_order(settled)
+        known = self._completed_trade(client_order_id)
+        if known is not None:
+            return self._order_from_trade(known, client_order_id, completed=True)
+        for trade in await self._open_trades():
+            if self._refers_to(client_order_id, trade.order.orderRef, trade.order.permId):
+                return self._order_from_trade(trade, client_order_id)
+        completed = await self._completed_order(client_order_id)
+        if completed is not None:
+            return self._order_from_trade(completed, client_order_id, completed=True)
         fills = await self.get_order_fills(client_order_id)
         if fills:
             return self._order_from_fills(client_order_id, fills)
@@ -630,8 +825,7 @@ class IbkrAdapter(BrokerAdapter):
 
     async def get_open_orders(self, symbol: str | None = None) -> list[Order]:
         await self._wait_connected()
-        async with self._query_lock:
-            trades = await self.ib.reqAllOpenOrdersAsync()
+        trades = await self._open_trades()
         orders = []
         for trade in trades:
             if not trade.order.orderRef or trade.orderStatus.status in ("Cancelled", "Filled", "Inactive"):
@@ -641,12 +835,11 @@ class IbkrAdapter(BrokerAdapter):
                 orders.append(order)
         return orders
 
-    async def _executions(self) -> list[IbFill]:
-        async with self._query_lock:
-            return list(await self.ib.reqExecutionsAsync())
-
     async def get_order_fills(self, client_order_id: str) -> list[Fill]:
+        """The order's fills: from this adapter's record once the order is settled, else TWS's."""
         await self._wait_connected()
+        if self._settled(client_order_id) is not None:
+            return list(self._fills.get(client_order_id, ()))
         joined = {f.execution.execId: f for f in self.ib.fills()}
         fills = []
         for ib_fill in await self._executions():
@@ -689,11 +882,16 @@ class IbkrAdapter(BrokerAdapter):
 
     # ------------------------------------------------------------------ reconciliation
     async def reconcile(self) -> None:
-        """Ask TWS for open orders, completed orders and executions; emit what this session missed."""
-        async with self._query_lock:
-            open_trades = await self.ib.reqAllOpenOrdersAsync()
-            completed = await self.ib.reqCompletedOrdersAsync(False)
-        executions = await self._executions()
+        """Emit what this session missed, in proportion to what changed rather than to the day.
+
+        Open orders; the executions since the last one seen before the gap (all of them when
+        no gap is open or none was seen); then, only if an order TWS acknowledged is neither
+        open nor filled by those, one completed-orders request for how it ended.
+        """
+        gaps, gap_open, since = self._gaps, self._gap_open, self._gap_from
+        open_trades = await self._open_trades()
+        mark = self._completed_orders.mark()
+        executions = await self._executions(since if gap_open else None)
         joined = {f.execution.execId: f for f in self.ib.fills()}
         for ib_fill in executions:
             execution = ib_fill.execution
@@ -702,18 +900,40 @@ class IbkrAdapter(BrokerAdapter):
                 known = joined.get(execution.execId, ib_fill)
                 report = known.commissionReport if known.commissionReport.execId else ib_fill.commissionReport
                 self._emit_fill(ib_fill, report, coid)
-        for trade in [*completed, *open_trades]:
-            is_completed = trade in completed
-            order_id = 0 if is_completed else trade.order.orderId  # completed orders carry no orderId
-            coid = self._owner(trade.order.orderRef, trade.order.permId, order_id, trade.order.clientId)
-            if coid is None:
+        seen = set()
+        for trade in open_trades:
+            coid = self._coid_of(trade)
+            if coid is not None:
+                seen.add(coid)
+                self._settle(coid, trade, completed=False)
+        unsettled = []
+        for coid, tracked in list(self._orders.items()):
+            if coid in seen or tracked.status.is_terminal:
                 continue
-            tracked = self._orders[coid]
-            order = self._order_from_trade(trade, coid, completed=is_completed)
-            self._learn_perm_id(tracked, trade.order.permId)
-            if (order.status, order.filled_quantity) != (tracked.status, tracked.filled):
-                tracked.status, tracked.filled = order.status, order.filled_quantity
-                self._emit(self._update(tracked, order.status))
+            if tracked.fill_quantity >= tracked.request.quantity:
+                self._set_status(tracked, OrderStatus.FILLED, tracked.fill_quantity)  # not open, all filled
+            elif tracked.perm_id or tracked.status not in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN):
+                unsettled.append(coid)  # an unacknowledged submit is the core's lookup's to settle
+        if unsettled:
+            await self._completed_orders.get(mark)
+            for coid in unsettled:
+                ended = self._completed_trade(coid)
+                if ended is not None:
+                    self._settle(coid, ended, completed=True)
+        if gaps == self._gaps:
+            self._gap_open = False
+
+    def _settle(self, coid: str, trade: Trade, *, completed: bool) -> None:
+        """Take TWS's status of ``coid`` from an open or completed order it sent."""
+        tracked = self._orders[coid]
+        order = self._order_from_trade(trade, coid, completed=completed)
+        self._learn_perm_id(tracked, trade.order.permId)
+        self._set_status(tracked, order.status, order.filled_quantity)
+
+    def _set_status(self, tracked: _Tracked, status: OrderStatus, filled: Decimal) -> None:
+        if (status, filled) != (tracked.status, tracked.filled):
+            tracked.status, tracked.filled = status, filled
+            self._emit(self._update(tracked, status))
 
     # ------------------------------------------------------------------ events from the library
     def _coid_of(self, trade: Trade) -> str | None:
@@ -819,6 +1039,7 @@ class IbkrAdapter(BrokerAdapter):
             log.error("ibkr: %s", text)
         elif code == 1100:
             self._link_ok = False
+            self._open_gap()
             log.warning("ibkr: TWS lost its connection to IB (1100)")
         elif code == 1101:
             self._link_ok = True
@@ -864,8 +1085,9 @@ class IbkrAdapter(BrokerAdapter):
             await asyncio.sleep(self.config.commission_wait)
             if exec_id not in self._awaiting_commission or not self.ib.isConnected():
                 return
+            fill = self._awaiting_commission.get(exec_id)
             try:
-                await self._executions()
+                await self._executions(_utc(fill.execution.time) if fill is not None else None)
             except Exception as exc:
                 log.warning("ibkr: re-requesting executions failed: %s", exc)
         fill = self._awaiting_commission.pop(exec_id, None)
@@ -881,6 +1103,10 @@ class IbkrAdapter(BrokerAdapter):
         self._emitted_fills.add(exec_id)
         self._awaiting_commission.pop(exec_id, None)
         fill = self._core_fill(ib_fill, report, coid)
+        self._fills.setdefault(coid, []).append(fill)
+        when = _utc(ib_fill.execution.time)
+        if self._last_execution is None or when > self._last_execution:
+            self._last_execution = when
         self._emit(fill)
         tracked = self._orders.get(fill.client_order_id)
         if tracked is None:

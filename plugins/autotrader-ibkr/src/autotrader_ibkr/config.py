@@ -89,6 +89,10 @@ class IbkrConfig:
     request_timeout: float = attrs.field(default=10.0, validator=_positive)
     """How long an order request waits for TWS's answer before its outcome is ambiguous."""
     connect_timeout: float = attrs.field(default=10.0, validator=_positive)
+    history_timeout: float = attrs.field(default=60.0, validator=_positive)
+    """How long a request for the day's history (completed orders, executions) may take: the
+    answer grows with the session.  A lookup that outlasts it fails (the order stays unknown);
+    the connection is kept."""
     reconnect_initial: float = attrs.field(default=0.5, validator=_positive)
     reconnect_max: float = attrs.field(default=30.0, validator=_positive)
     pacing_retry_after: float = attrs.field(default=1.0, validator=_positive)

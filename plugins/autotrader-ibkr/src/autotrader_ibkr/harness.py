@@ -25,9 +25,9 @@ from autotrader_ibkr.config import ContractSpec, IbkrConfig
 from autotrader_ibkr.decode_guard import DecodeGuard
 from autotrader_ibkr.mapping import core_order_type
 from autotrader_ibkr.tws import Exchange, TwsFaults, TwsServer, running_tws
-from autotrader_ibkr.tws.model import VenueOrder
+from autotrader_ibkr.tws.model import Execution, VenueOrder
 
-__all__ = ["INSTRUMENTS", "TwsVenueControl", "connection_settings", "harness", "prepare"]
+__all__ = ["INSTRUMENTS", "TwsVenueControl", "add_history", "connection_settings", "harness", "prepare"]
 
 SYMBOL = "AAPL"
 PRICE = Decimal("100.00")
@@ -41,6 +41,8 @@ INSTRUMENTS = {
     "ESZ5": ContractSpec("FUT", local_symbol="ESZ5", exchange="CME", currency="USD"),
 }
 INITIAL_PRICES = {"EUR.USD": Decimal("1.10000"), "ESZ5": Decimal("5000.00")}
+EARLIER_CLIENT = 9
+"""The client id :func:`add_history`'s orders were placed with (another application's)."""
 
 
 class TwsVenueControl(VenueControl):
@@ -172,6 +174,46 @@ class TwsVenueControl(VenueControl):
         return [
             Balance(asset=currency, free=amount) for currency, amount in sorted(self.exchange.cash.items())
         ]
+
+
+def add_history(exchange: Exchange, count: int) -> None:
+    """A busy day so far: ``count`` filled AAPL market orders of another client, each with its
+    execution (``earlier-<i>``), so tests and benchmarks meet the history a real TWS returns."""
+    contract = next(c for c in exchange.contracts.values() if c.symbol == "AAPL")
+    for i in range(count):
+        order = VenueOrder(
+            order_id=10_000 + i,
+            client_id=EARLIER_CLIENT,
+            perm_id=1_800_000_000 + i,
+            contract=contract,
+            action="BUY",
+            total_quantity=Decimal(10),
+            order_type="MKT",
+            lmt_price=None,
+            aux_price=None,
+            tif="DAY",
+            order_ref=f"earlier-{i}",
+            status="Filled",
+            filled=Decimal(10),
+            avg_fill_price=Decimal(100),
+            last_fill_price=Decimal(100),
+            completed_time="20261201 09:30:00 UTC",
+            completed_status="Filled Size: 10",
+        )
+        exchange.orders.append(order)
+        exchange.executions.append(
+            Execution(
+                exec_id=f"0000e0d5.{order.perm_id:08x}.01.01",
+                order=order,
+                time="20261201 09:30:00 UTC",
+                shares=Decimal(10),
+                price=Decimal(100),
+                cum_qty=Decimal(10),
+                avg_price=Decimal(100),
+                commission=Decimal(1),
+                liquidity=2,
+            )
+        )
 
 
 def connection_settings(tws: TwsServer, client_id: int, *, request_timeout: float) -> dict[str, Any]:

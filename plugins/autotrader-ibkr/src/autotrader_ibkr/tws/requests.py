@@ -346,6 +346,12 @@ class ExecutionQuery:
     symbol: str
     sec_type: str
     side: str
+    since: str = ""
+    """``yyyymmdd hh:mm:ss`` (UTC; sent as ``yyyymmdd-hh:mm:ss``): executions from then on."""
+
+    def wants_time(self, stamp: str) -> bool:
+        """Whether an execution stamped ``yyyymmdd hh:mm:ss UTC`` is at or after ``since``."""
+        return not self.since or stamp[:17] >= self.since
 
 
 def parse_execution_query(f: Sequence[str]) -> ExecutionQuery:
@@ -355,6 +361,7 @@ def parse_execution_query(f: Sequence[str]) -> ExecutionQuery:
         req_id=int(f[2]),
         client_id=int(client) if client not in ("", "0") else None,
         account=f[4],
+        since=f[5].replace("-", " ", 1)[:17],
         symbol=f[6],
         sec_type=f[7],
         side=f[9],
