@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 import anyio
 import anyio.abc
@@ -120,6 +120,10 @@ _TIME_IN_FORCE: Mapping[str, TimeInForce] = {tif.value: tif for tif in TimeInFor
 
 _CIRCUIT_STATE_VALUES: Mapping[CircuitState, str] = {state: state.value for state in CircuitState}
 """A dict lookup per order where the member's ``.value`` is a Python-level descriptor call."""
+
+
+SETTLE_SECONDS: Final = 10.0
+"""How long winding down waits for its closing orders to finish."""
 
 
 class ExecutionEngine:
@@ -418,8 +422,7 @@ class ExecutionEngine:
             if self._hook_decision is not None:
                 self._hook_decision(decision=decision, order=None)
             return None
-        self.pretrade_check(request)  # what submit() does, without its coroutine frame
-        order = await self.oms.submit_order(request)
+        order = await self.submit(request)
         if self._hook_decision is not None:
             self._hook_decision(decision=decision, order=order)
         for callback in self._decision_subscribers:
@@ -502,11 +505,16 @@ class ExecutionEngine:
         if self.config.enable_resiliency:
             tg.start_soon(self.resiliency.monitor_health)
 
-    async def wind_down(self, *, close_positions: bool = True) -> KillReport:
+    async def wind_down(
+        self, *, close_positions: bool = True, settle_timeout: float = SETTLE_SECONDS
+    ) -> KillReport:
         """Cancel every open order and, if asked, close every position with market orders.
 
         The closing orders bypass the pre-trade checks (they only reduce exposure) but are
-        still validated and journaled like any other order.
+        still validated and journaled like any other order.  A venue may acknowledge a market
+        order before it reports the fill (IB sends Submitted, then the execution), so this waits
+        up to ``settle_timeout`` seconds for the closing orders to finish: a kill switch that
+        disconnects right after would never hear of their fills.
         """
         cancelled = [
             o.client_order_id for o in await self.oms.cancel_all() if o.status is OrderStatus.CANCELLED
@@ -528,7 +536,19 @@ class ExecutionEngine:
                 except AutotraderError as exc:
                     errors.append(f"close {symbol}: {exc}")
                     log.error("could not close %s: %s", symbol, exc)
+        await self._await_finished(closing, settle_timeout)
         return KillReport(cancelled, closing, errors)
+
+    async def _await_finished(self, orders: list[Order], timeout: float) -> None:
+        """Wait (bounded: a venue that never answers leaves them open) until ``orders`` are final."""
+
+        def finished() -> bool:
+            current = (self.oms.get_order(order.client_order_id) for order in orders)
+            return all(order is None or order.status.is_terminal for order in current)
+
+        with anyio.move_on_after(timeout):
+            while not finished():  # noqa: ASYNC110 - fills arrive through the adapter's callbacks
+                await anyio.sleep(0.01)
 
     @staticmethod
     async def _flush_journal_periodically(journal: Journal, interval: float = 0.05) -> None:

@@ -51,8 +51,8 @@ class LiveFeed:
         self.symbols = tuple(dict.fromkeys(symbols))
         self.bar_seconds = bar_seconds
         self.limit = limit
-        self._model = signal_model if signal_model is not None else SignalModel()
-        self._models = {symbol: self._model.fresh() for symbol in self.symbols}
+        model = signal_model if signal_model is not None else SignalModel()
+        self._models = {symbol: model.fresh() for symbol in self.symbols}
         self._latest: dict[str, Quote] = {}
         self._stream: QuoteStream | None = None
         self._exit = contextlib.AsyncExitStack()

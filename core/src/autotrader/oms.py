@@ -217,7 +217,8 @@ class OrderManager:
         self._fills_behind: dict[str, Decimal] = {}
         """Orders whose venue-reported filled quantity is ahead of the fills we hold."""
         self._last_applied: OrderUpdate | None = None
-        """The update :meth:`_apply_update` handled last (an ack that is it is not applied twice)."""
+        """The update :meth:`_apply_update` handled last: an ack that is this very object is not
+        applied twice."""
         self._pending: dict[str, Decimal] = {}
         """Signed remaining quantity of the open orders per symbol, kept up to date as orders
         change, so a pre-trade check does not scan every open order."""

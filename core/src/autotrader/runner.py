@@ -16,31 +16,11 @@ import anyio
 import attrs
 
 from autotrader.engine import ExecutionEngine, KillReport, KillSwitch
-from autotrader.model import ZERO, Fill, Order
+from autotrader.model import ZERO, Fill
 
 __all__ = ["EquityCurve", "RunSummary", "replay"]
 
 Bar = tuple[Any, Mapping[str, Mapping[str, Any]]]
-
-SETTLE_SECONDS = 10.0
-"""How long the end of a run waits for its closing orders to finish (bounded: a venue that never
-answers leaves them open, and the summary says so)."""
-
-
-async def _settle(engine: ExecutionEngine, orders: list[Order], timeout: float = SETTLE_SECONDS) -> None:
-    """Wait for the closing orders' fills, so that the summary counts them.
-
-    A venue may acknowledge a market order before it reports the fill (IB sends Submitted, then
-    the execution), so the position is not flat yet when ``wind_down`` returns.
-    """
-
-    def done() -> bool:
-        current = [engine.oms.get_order(order.client_order_id) for order in orders]
-        return all(order is None or order.status.is_terminal for order in current)
-
-    with anyio.move_on_after(timeout):
-        while not done():  # noqa: ASYNC110 - fills arrive through the adapter's callbacks
-            await anyio.sleep(0.01)
 
 
 class EquityCurve:
@@ -164,7 +144,6 @@ async def replay(
         )
     elif flatten_at_end:
         kill_report = await engine.wind_down(close_positions=True)
-        await _settle(engine, kill_report.flatten_orders)
     status = engine.get_status()
     metrics = status["oms"]
     positions = engine.oms.positions
