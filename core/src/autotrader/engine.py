@@ -22,6 +22,7 @@ import pluggy
 
 from autotrader.adapter import BrokerAdapter, check_backend
 from autotrader.errors import AutotraderError, ConfigError, InvalidOrder, RiskRejected
+from autotrader.frozen import positional_constructor
 from autotrader.journal import Journal, JournalPlugin, open_journal
 from autotrader.model import (
     Balance,
@@ -119,6 +120,8 @@ _TIME_IN_FORCE: Mapping[str, TimeInForce] = {tif.value: tif for tif in TimeInFor
 """By value: a dict lookup, where ``TimeInForce(value)`` runs Enum's lookup machinery per order."""
 
 _CIRCUIT_STATE_VALUES: Mapping[CircuitState, str] = {state: state.value for state in CircuitState}
+_new_risk_context: Final = positional_constructor(RiskContext)
+"""Built for every order: at the cost of a plain object (:mod:`autotrader.frozen`)."""
 """A dict lookup per order where the member's ``.value`` is a Python-level descriptor call."""
 
 
@@ -384,7 +387,7 @@ class ExecutionEngine:
         # By position, in RiskContext's field order (trading_state, strategy_status,
         # circuit_state, open_orders, position, pending, last_price, instrument, balances,
         # limits): built for every order, and ten keywords cost ~0.4 us.
-        return RiskContext(
+        return _new_risk_context(
             self.trading_state,
             str(getattr(self.strategy, "status", "ACTIVE")),
             _CIRCUIT_STATE_VALUES[self.resiliency.circuit.state],

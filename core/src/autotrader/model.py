@@ -24,6 +24,7 @@ import cattrs
 import cattrs.fns
 
 from autotrader.errors import InvalidOrder
+from autotrader.frozen import positional_constructor
 
 __all__ = [
     "ZERO",
@@ -45,6 +46,10 @@ __all__ = [
     "converter",
     "decimal_from_user",
     "evolve",
+    "new_fill",
+    "new_order",
+    "new_order_update",
+    "new_position",
     "to_decimal",
 ]
 
@@ -334,7 +339,7 @@ class ModifyRequest:
             raise InvalidOrder("modify", "nothing to change: give quantity, price or stop_price")
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class Order:
     """An order as the OMS (or a venue query) knows it."""
 
@@ -411,7 +416,7 @@ class Order:
         )
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class OrderUpdate:
     """A venue's word on an order's state.  Quantities in fills, not here, are authoritative.
 
@@ -432,7 +437,7 @@ class OrderUpdate:
     timestamp: float = attrs.field(factory=time.time)
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class Fill:
     """One execution.  Unique by ``(venue, trade_id)``: a fill seen twice is applied once."""
 
@@ -458,7 +463,7 @@ class Fill:
         return self.quantity * self.price
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class Position:
     """A net position: ``quantity`` is signed (negative = short)."""
 
@@ -489,7 +494,7 @@ class Position:
         signed = quantity if buy else -quantity
         old = self.quantity
         new = old + signed
-        cls, symbol = type(self), self.symbol
+        cls, symbol = (new_position if type(self) is Position else type(self)), self.symbol
         long = old > ZERO
         if not old or long is buy:
             avg = (self.average_price * abs(old) + price * quantity) / abs(new)
@@ -502,6 +507,16 @@ class Position:
         if (new > ZERO) is long:
             return cls(symbol, new, self.average_price, realized)
         return cls(symbol, new, price, realized)
+
+
+new_order: Final = positional_constructor(Order)
+"""``Order(*every_field)``, built at the cost of a plain object (see :mod:`autotrader.frozen`)."""
+new_order_update: Final = positional_constructor(OrderUpdate)
+"""``OrderUpdate(*every_field)``, for adapters that emit one per venue event."""
+new_fill: Final = positional_constructor(Fill)
+"""``Fill(*every_field)``, for adapters that emit one per execution."""
+new_position: Final = positional_constructor(Position)
+"""``Position(*every_field)``."""
 
 
 @attrs.frozen

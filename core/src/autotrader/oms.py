@@ -43,6 +43,7 @@ from autotrader.model import (
     Position,
     TimeInForce,
     evolve,
+    new_order,
 )
 from autotrader.plugins import live_hook
 from autotrader.positions import PositionBook
@@ -150,7 +151,7 @@ class _Tracked:
     def order(self) -> Order:
         snapshot = self._snapshot
         if snapshot is None:
-            snapshot = self._snapshot = Order(*_read_fields(self))
+            snapshot = self._snapshot = new_order(*_read_fields(self))
         return snapshot
 
     def change(self, changes: Mapping[str, Any]) -> None:

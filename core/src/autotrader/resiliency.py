@@ -33,6 +33,7 @@ from autotrader.errors import (
     RateLimited,
     TransientError,
 )
+from autotrader.frozen import positional_constructor
 from autotrader.model import ModifyRequest, Order, OrderRequest, OrderUpdate, converter
 
 __all__ = [
@@ -191,13 +192,16 @@ class FailureRecord:
     message: str
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class SubmitOutcome:
     """The venue's ack for a submit; ``reconciled`` when it came from a lookup after an ambiguity."""
 
     update: OrderUpdate
     reconciled: bool = False
     attempts: int = 1
+
+
+_new_submit_outcome: Final = positional_constructor(SubmitOutcome)
 
 
 class _ConfirmedAbsent(TransientError):
@@ -396,7 +400,7 @@ class ResiliencyManager:
             attempts += 1
             try:
                 update = await self._guarded("submit_order", self.adapter.submit_order, request)
-                return SubmitOutcome(update, False, attempts)  # by position: once per order
+                return _new_submit_outcome(update, False, attempts)  # once per order
             except Exception as exc:
                 if self.classify(exc) is not ErrorAction.RECONCILE:
                     raise

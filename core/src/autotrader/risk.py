@@ -51,7 +51,7 @@ class RiskLimits:
     """Balance used to pay for buys when there is none in the instrument's quote asset."""
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class RiskContext:
     """Everything a check may look at, as of the moment the order is about to be tracked."""
 

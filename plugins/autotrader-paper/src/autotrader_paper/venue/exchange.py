@@ -41,9 +41,10 @@ from autotrader.model import (
     OrderSide,
     OrderStatus,
     OrderType,
-    OrderUpdate,
     Position,
     TimeInForce,
+    new_fill,
+    new_order_update,
 )
 from autotrader.testing.harness import Fault, LedgerOrder, LedgerTrade
 from autotrader_paper.faults import FaultPlan
@@ -389,7 +390,7 @@ class PaperVenue:
         # Fill's fields by position, in its order (venue, trade_id, client_order_id, symbol,
         # side, quantity, price, commission, commission_asset, liquidity, venue_order_id,
         # timestamp): matching twelve keywords cost ~0.5 us per fill, a twentieth of place().
-        fill = Fill(
+        fill = new_fill(
             VENUE,
             trade_id,
             coid,
@@ -441,7 +442,7 @@ class PaperVenue:
         # By position, in OrderUpdate's field order (client_order_id, status, venue,
         # venue_order_id, filled_quantity, average_price, reason, quantity, price, stop_price,
         # timestamp): twice per order, and eleven keywords cost ~0.5 us a call.
-        record.last_update = update = OrderUpdate(
+        record.last_update = update = new_order_update(
             request.client_order_id,
             record.status,
             VENUE,
