@@ -12,11 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from autotrader.errors import InvalidOrder
 from autotrader.frozen import positional_constructor
 from autotrader.model import (
     Fill,
     Liquidity,
     Order,
+    OrderRequest,
     OrderSide,
     OrderStatus,
     OrderType,
@@ -26,6 +28,7 @@ from autotrader.model import (
     converter,
     new_fill,
     new_order,
+    new_order_request,
     new_order_update,
     new_position,
 )
@@ -148,37 +151,26 @@ def test_subclasses_keep_their_own_type_through_apply() -> None:
     assert type(Tagged("X").apply(OrderSide.BUY, Decimal(1), Decimal(1))) is Tagged
 
 
+def _frozen(name: str, **body: Any) -> Any:
+    return attrs.frozen(weakref_slot=False)(type(name, (), {"__annotations__": {"a": "int"}, **body}))
+
+
 @pytest.mark.parametrize(
     ("definition", "complaint"),
     [
         (lambda: attrs.frozen(type("Weak", (), {"__annotations__": {"a": "int"}})), "__weakref__"),
         (
-            lambda: attrs.frozen(weakref_slot=False)(
-                type("Converts", (), {"__annotations__": {"a": "int"}, "a": attrs.field(converter=int)})
-            ),
-            "converts or validates",
+            lambda: _frozen("Validates", a=attrs.field(validator=attrs.validators.instance_of(int))),
+            "is validated",
         ),
         (
-            lambda: attrs.frozen(weakref_slot=False)(
-                type(
-                    "Validates",
-                    (),
-                    {
-                        "__annotations__": {"a": "int"},
-                        "a": attrs.field(validator=attrs.validators.instance_of(int)),
-                    },
-                )
+            lambda: _frozen(
+                "TakesSelf", a=attrs.field(converter=attrs.Converter(lambda v, s: v, takes_self=True))
             ),
-            "converts or validates",
+            "converts with the instance",
         ),
-        (
-            lambda: attrs.frozen(weakref_slot=False)(
-                type(
-                    "Checks", (), {"__annotations__": {"a": "int"}, "__attrs_post_init__": lambda self: None}
-                )
-            ),
-            "runs code on init",
-        ),
+        (lambda: _frozen("PreInit", __attrs_pre_init__=lambda self: None), "before init"),
+        (lambda: _frozen("Aliased", a=attrs.field(alias="b")), "alias"),
         (
             lambda: attrs.frozen(weakref_slot=False, slots=False)(
                 type("Dict", (), {"__annotations__": {"a": "int"}})
@@ -191,3 +183,44 @@ def test_subclasses_keep_their_own_type_through_apply() -> None:
 def test_refuses_classes_it_cannot_build_faithfully(definition: Any, complaint: str) -> None:
     with pytest.raises(TypeError, match=complaint):
         positional_constructor(definition())
+
+
+def test_converters_apply_and_post_init_checks_the_result() -> None:
+    def positive(self: Any) -> None:
+        if self.a <= 0:
+            raise ValueError("a must be positive")
+
+    make = positional_constructor(
+        _frozen("Checked", a=attrs.field(converter=int), __attrs_post_init__=positive)
+    )
+    assert make("7").a == 7
+    with pytest.raises(ValueError, match="positive"):
+        make("-1")
+
+
+requests = st.tuples(
+    texts,
+    texts,
+    st.sampled_from(OrderSide),
+    st.sampled_from(OrderType),
+    decimals | st.integers(-5, 5) | st.sampled_from(["1.5", "0", "x"]),
+    optional_decimals,
+    optional_decimals,
+    st.sampled_from(TimeInForce),
+    st.booleans(),
+)
+
+
+@given(requests)
+def test_new_order_request_converts_and_checks_as_the_constructor(values: tuple[Any, ...]) -> None:
+    outcomes = []
+    for build in (OrderRequest, new_order_request):
+        try:
+            outcomes.append(build(*values))
+        except InvalidOrder as exc:
+            outcomes.append((exc.field, str(exc)))
+    built, made = outcomes
+    if isinstance(built, OrderRequest):
+        _same(made, built)
+    else:
+        assert made == built

@@ -36,6 +36,7 @@ from autotrader.model import (
     OrderType,
     TimeInForce,
     decimal_from_user,
+    new_order_request,
 )
 from autotrader.oms import OrderManager
 from autotrader.plugins import DirectHook, live_hook, make_plugin_manager
@@ -343,7 +344,7 @@ class ExecutionEngine:
         )
         # By position, in OrderRequest's field order: one request per order, and nine
         # keywords cost ~0.4 us.
-        return OrderRequest(
+        return new_order_request(
             self.oms.new_client_order_id(),
             symbol,
             side,

@@ -12,10 +12,11 @@ class with the very same slots, whose fields are ordinary (specialised) slot sto
 turns it into an instance of the frozen class by ``__class__`` assignment, which CPython allows
 between two classes of identical layout.  The result is indistinguishable from
 ``cls(*values)``: same type, same fields, equal, same hash, frozen from then on.  It is only
-offered for classes whose ``__init__`` does nothing else (no converter, validator, alias or
-``__attrs_post_init__``; defaults do not apply, every field is given): those are checked when
-the constructor is made, so a field that gains a validator later fails loudly at import
-instead of being skipped.
+offered for classes whose ``__init__`` does nothing it cannot do too: plain converters are
+applied and ``__attrs_post_init__`` runs; a validator, an alias, a converter that takes the
+instance or a pre-init hook are refused when the constructor is made, so a field that gains a
+validator later fails loudly at import instead of being skipped.  Defaults do not apply:
+every field is given.
 
 The classes must be built with ``weakref_slot=False``: CPython accepts the ``__class__``
 assignment only when every slot sits right after the base object, and a ``__weakref__`` slot
@@ -43,12 +44,19 @@ def positional_constructor(cls: type[T]) -> Callable[..., T]:
         raise TypeError(f"{cls.__qualname__} is not a slotted attrs class")
     if cls.__weakrefoffset__:
         raise TypeError(f"{cls.__qualname__} has a __weakref__ slot: build it with weakref_slot=False")
-    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
-        raise TypeError(f"{cls.__qualname__} runs code on init; use its constructor")
+    if hasattr(cls, "__attrs_pre_init__"):
+        raise TypeError(f"{cls.__qualname__} runs code before init; use its constructor")
     fields = attrs.fields(cls)
-    for field in fields:
-        if field.converter is not None or field.validator is not None or not field.init:
-            raise TypeError(f"{cls.__qualname__}.{field.name} converts or validates; use the constructor")
+    converters: dict[str, Any] = {}
+    for i, field in enumerate(fields):
+        if field.validator is not None or not field.init:
+            raise TypeError(f"{cls.__qualname__}.{field.name} is validated; use the constructor")
+        if isinstance(field.converter, attrs.Converter):
+            raise TypeError(
+                f"{cls.__qualname__}.{field.name} converts with the instance; use the constructor"
+            )
+        if field.converter is not None:
+            converters[f"_c{i}"] = field.converter
         if field.alias != field.name:
             raise TypeError(f"{cls.__qualname__}.{field.name} has an alias; use the constructor")
     if cls.__mro__[1:] != (object,):
@@ -58,14 +66,25 @@ def positional_constructor(cls: type[T]) -> Callable[..., T]:
     # The parameters are positional-only and renamed (_0, _1, ...) so that no field name can
     # shadow the function's own locals.
     params = ", ".join(f"_{i}" for i in range(len(names)))
-    body = "".join(f"    _o.{name} = _{i}\n" for i, name in enumerate(names))
-    source = f"def make({params}, /):\n    _o = _new(_twin)\n{body}    _o.__class__ = _cls\n    return _o\n"
-    namespace: dict[str, Any] = {"_new": object.__new__, "_twin": twin, "_cls": cls}
+    body = "".join(
+        f"    _o.{name} = _c{i}(_{i})\n" if f"_c{i}" in converters else f"    _o.{name} = _{i}\n"
+        for i, name in enumerate(names)
+    )
+    # __attrs_post_init__ runs on the finished, frozen object, as attrs runs it at the end of
+    # __init__ (it may check the fields together; it cannot change them).
+    post_init = "    _o.__attrs_post_init__()\n" if hasattr(cls, "__attrs_post_init__") else ""
+    source = (
+        f"def make({params}, /):\n    _o = _new(_twin)\n{body}    _o.__class__ = _cls\n"
+        f"{post_init}    return _o\n"
+    )
+    namespace: dict[str, Any] = {"_new": object.__new__, "_twin": twin, "_cls": cls, **converters}
     # Generated as attrs generates __init__: the source holds only the class's field names.
     exec(compile(source, f"<positional constructor of {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
     make: Callable[..., T] = namespace["make"]
     make.__doc__ = f"{cls.__qualname__}(*values) without its __init__ (see autotrader.frozen)."
-    probe = make(*[None] * len(names))
-    if type(probe) is not cls:  # pragma: no cover - CPython refused the layout
-        raise TypeError(f"{cls.__qualname__}: the twin class did not become {cls.__qualname__}")
+    probe: Any = object.__new__(twin)
+    try:
+        probe.__class__ = cls
+    except TypeError as exc:  # pragma: no cover - a layout CPython refuses
+        raise TypeError(f"{cls.__qualname__}: {exc}") from None
     return make

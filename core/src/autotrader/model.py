@@ -48,6 +48,7 @@ __all__ = [
     "evolve",
     "new_fill",
     "new_order",
+    "new_order_request",
     "new_order_update",
     "new_position",
     "to_decimal",
@@ -288,7 +289,7 @@ def _positive_or_none(
         raise InvalidOrder(attribute.name, f"must be positive, got {value}")
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class OrderRequest:
     """What the core asks a venue to do.  Valid by construction (shape), checked per instrument."""
 
@@ -509,6 +510,8 @@ class Position:
         return cls(symbol, new, price, realized)
 
 
+new_order_request: Final = positional_constructor(OrderRequest)
+"""``OrderRequest(*every_field)`` (converted and checked as the constructor does), for the engine."""
 new_order: Final = positional_constructor(Order)
 """``Order(*every_field)``, built at the cost of a plain object (see :mod:`autotrader.frozen`)."""
 new_order_update: Final = positional_constructor(OrderUpdate)
