@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from decimal import Decimal
 
@@ -120,6 +121,12 @@ def test_client_order_ids_fit_every_venue() -> None:
     for coid in ids:
         assert len(coid) <= 36
         assert re.fullmatch(r"[.A-Z:/a-z0-9_-]{1,36}", coid)
+
+
+def test_client_order_ids_fit_with_the_longest_prefix_past_10_to_the_20_orders() -> None:
+    factory = ClientOrderIdFactory("abcdefgh")
+    factory._counter = itertools.count(10**20)
+    assert len(factory()) <= 36
 
 
 def test_converter_round_trip_keeps_decimals_exact() -> None:
