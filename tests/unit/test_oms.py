@@ -52,6 +52,19 @@ async def test_duplicate_fill_applied_once() -> None:
     assert oms.positions.quantity("BTCUSDT") == D(1)
 
 
+async def test_many_partial_fills_each_applied_once_however_often_repeated() -> None:
+    """Past a few fills an order's keys move from a tuple to a set; both must dedupe."""
+    oms, adapter = make()
+    await oms.submit_order(limit("c1", "40"))
+    fills = [adapter.fill("c1", D(1), D(100)) for _ in range(40)]
+    for fill in reversed(fills):
+        oms.on_event(fill)
+    order = oms.get_order("c1")
+    assert order is not None and order.filled_quantity == D(40) and order.status is OrderStatus.FILLED
+    assert oms.get_metrics()["duplicate_fills_ignored"] == 40
+    assert oms.positions.quantity("BTCUSDT") == D(40)
+
+
 async def test_overfill_refused_and_reported() -> None:
     oms, _ = make()
     await oms.submit_order(limit("c1", "1"))

@@ -213,9 +213,10 @@ class DurablePaperVenue(PaperVenue):
         self._books = {
             symbol: {coid: self._orders[coid] for coid in coids} for symbol, coids in state["books"].items()
         }
-        self._fills = {}
-        for fill in fills:
-            self._fills.setdefault(fill.client_order_id, []).append(fill)
+        seqs: dict[str, list[int]] = {}
+        for seq, fill in enumerate(fills):
+            seqs.setdefault(fill.client_order_id, []).append(seq)
+        self._fill_seqs = {coid: tuple(found) for coid, found in seqs.items()}
         self._trades = list(fills)
         self._order_ids = itertools.count(len(records) + 1)
         self._trade_ids = itertools.count(len(fills) + 1)

@@ -101,7 +101,10 @@ class PaperVenue:
         """Resting orders per symbol, in time priority (dicts keep insertion order)."""
         self._trades: list[Fill] = []
         """Every fill the venue made, in order: the ledger's trades (built when the suite asks)."""
-        self._fills: dict[str, list[Fill]] = {}
+        self._fill_seqs: dict[str, tuple[int, ...]] = {}
+        """Where each order's fills are in ``_trades``.  Tuples of ints, which the garbage
+        collector does not track: a list of fills per order was one more object per order
+        for it to walk, for good."""
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
         self.price_listeners: list[Callable[[str, Decimal], None]] = []
@@ -241,7 +244,8 @@ class PaperVenue:
         ]
 
     def fills_of(self, client_order_id: str) -> list[Fill]:
-        return list(self._fills.get(client_order_id, ()))
+        trades = self._trades
+        return [trades[seq] for seq in self._fill_seqs.get(client_order_id, ())]
 
     # ------------------------------------------------------------------ account
     @property
@@ -404,12 +408,8 @@ class PaperVenue:
             record.venue_order_id,
             self._now,
         )
+        self._fill_seqs[coid] = (*self._fill_seqs.get(coid, ()), len(self._trades))
         self._trades.append(fill)
-        fills = self._fills.get(coid)
-        if fills is None:
-            self._fills[coid] = [fill]
-        else:
-            fills.append(fill)
         record.filled += quantity
         record.notional += notional
         record.commission += commission
