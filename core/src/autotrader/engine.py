@@ -25,6 +25,7 @@ from autotrader.errors import AutotraderError, ConfigError, InvalidOrder, RiskRe
 from autotrader.frozen import positional_constructor
 from autotrader.journal import Journal, JournalPlugin, open_journal
 from autotrader.model import (
+    ZERO,
     Balance,
     ClientOrderIdFactory,
     Fill,
@@ -308,7 +309,7 @@ class ExecutionEngine:
             quantity, reduce_only = abs(position), True
         else:
             raise InvalidOrder("action", f"unknown action {decision.action!r}")
-        if quantity <= 0:
+        if quantity <= ZERO:
             raise InvalidOrder("size", f"must be positive, got {quantity}")
         if instrument is not None:
             rounded = instrument.round_quantity(quantity)
@@ -317,7 +318,7 @@ class ExecutionEngine:
                     raise InvalidOrder(
                         "size", f"{quantity} is not a multiple of the lot size {instrument.lot_size}"
                     )
-                if rounded <= 0:
+                if rounded <= ZERO:
                     raise InvalidOrder(
                         "size", f"{quantity} rounds to 0 at the lot size {instrument.lot_size}"
                     )

@@ -207,7 +207,7 @@ def _quantize_to_step(value: Decimal, step: Decimal, rounding: str, field: str) 
 
 def _on_step(value: Decimal, step: Decimal, field: str) -> bool:
     try:
-        return value % step == 0
+        return value % step == ZERO
     except InvalidOperation:
         raise InvalidOrder(field, f"{value} is too large to express in steps of {step}") from None
 
@@ -267,7 +267,7 @@ class Instrument:
         if request.stop_price is not None:
             self._validate_price("stop_price", request.stop_price)
         price = request.price or request.stop_price or reference_price
-        if self.min_notional > 0 and price is not None and qty * price < self.min_notional:
+        if self.min_notional > ZERO and price is not None and qty * price < self.min_notional:
             raise InvalidOrder("notional", f"{qty * price} is below the minimum notional {self.min_notional}")
 
     def _validate_price(self, name: str, value: Decimal) -> None:
@@ -305,11 +305,11 @@ class OrderRequest:
 
     def __attrs_post_init__(self) -> None:
         # The checks of a validator per field, in one call: a request is built for every order.
-        if self.quantity <= 0:
+        if self.quantity <= ZERO:
             raise InvalidOrder("quantity", f"must be positive, got {self.quantity}")
-        if self.price is not None and self.price <= 0:
+        if self.price is not None and self.price <= ZERO:
             raise InvalidOrder("price", f"must be positive, got {self.price}")
-        if self.stop_price is not None and self.stop_price <= 0:
+        if self.stop_price is not None and self.stop_price <= ZERO:
             raise InvalidOrder("stop_price", f"must be positive, got {self.stop_price}")
         if not self.client_order_id:
             raise InvalidOrder("client_order_id", "must not be empty")

@@ -72,9 +72,9 @@ class RiskContext:
 def reduces_exposure(request: OrderRequest, position: Decimal, pending: Decimal = ZERO) -> bool:
     """True when filling ``request`` (with other open orders) only brings the position toward 0."""
     signed = request.quantity if request.side is OrderSide.BUY else -request.quantity
-    if position == 0 or (position > 0) == (signed > 0):
+    if position == ZERO or (position > ZERO) == (signed > ZERO):
         return False
-    reducing_pending = pending if (pending > 0) != (position > 0) else ZERO
+    reducing_pending = pending if (pending > ZERO) != (position > ZERO) else ZERO
     return abs(signed + reducing_pending) <= abs(position)
 
 

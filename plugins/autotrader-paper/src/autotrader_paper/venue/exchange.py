@@ -354,7 +354,7 @@ class PaperVenue:
             self._give_back(request.symbol, quantity)
             self._close(record, OrderStatus.EXPIRED)
             return
-        if quantity > 0:
+        if quantity > ZERO:
             self._execute(record, quantity, fill_price, taker)
         if record.status.is_open and (immediate_only or request.order_type in MARKET_LIKE):
             self._close(record, OrderStatus.EXPIRED)
