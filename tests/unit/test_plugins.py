@@ -151,7 +151,30 @@ def test_direct_hook_answers_as_pluggy_does() -> None:
     direct = live_hook(pm.hook, "autotrader_decision")
     assert isinstance(direct, DirectHook)
     assert direct(decision="d", order=None) == pm.hook.autotrader_decision(decision="d", order=None)
-    assert seen == ["first", "b", "a"] * 2
+    assert direct.call("d", None) == pm.hook.autotrader_decision(decision="d", order=None)
+    assert seen == ["first", "b", "a"] * 4
+
+
+class _Reversed:
+    @hookimpl
+    def autotrader_decision(self, order: Any, decision: Any) -> str:  # the spec's arguments, swapped
+        return f"{decision}/{order}"
+
+
+class _OrderOnly:
+    @hookimpl
+    def autotrader_decision(self, order: Any) -> str:
+        return f"order {order}"
+
+
+def test_direct_hook_by_position_gives_each_implementation_its_own_arguments() -> None:
+    pm, _ = make_plugin_manager(load_entry_points=False)
+    for plugin in (_Reversed(), _OrderOnly(), _NoArguments(), _Partial()):
+        pm.register(plugin)
+    direct = DirectHook(pm.hook.autotrader_decision)
+    expected = pm.hook.autotrader_decision(decision="d", order="o")
+    assert expected == ["none", "order o", "d/o"]  # last registered first; None left out
+    assert direct.call("d", "o") == expected
 
 
 def test_direct_hook_sees_later_plugins_and_wrappers() -> None:
@@ -172,8 +195,12 @@ def test_direct_hook_sees_later_plugins_and_wrappers() -> None:
 
     pm.register(Wrapper())
     assert direct(decision=2, order=None) == ["late:2", "a:2", "wrapped"]
+    assert direct.call(2, None) == ["late:2", "a:2", "wrapped"]
     pm.unregister(late)
     assert direct(decision=3, order=None) == ["a:3", "wrapped"]
+    assert direct.call(3, None) == ["a:3", "wrapped"]
+    pm.unregister(next(p for p in pm.get_plugins() if isinstance(p, Wrapper)))
+    assert direct.call(4, None) == ["a:4"]
 
 
 def test_discovery_imports_no_client_library() -> None:

@@ -407,7 +407,7 @@ class ExecutionEngine:
         instrument = self.instruments.get(request.symbol)
         if instrument is not None:
             instrument.validate(request, reference_price=self.last_prices.get(request.symbol))
-        results = self._pretrade_hook(request=request, context=self.risk_context(request))
+        results = self._pretrade_hook.call(request, self.risk_context(request))
         if any(results):
             raise RiskRejected([v for result in results if result for v in result])
 
@@ -425,11 +425,11 @@ class ExecutionEngine:
         request = self.build_request(decision)
         if request is None:
             if self._hook_decision is not None:
-                self._hook_decision(decision=decision, order=None)
+                self._hook_decision.call(decision, None)
             return None
         order = await self.submit(request)
         if self._hook_decision is not None:
-            self._hook_decision(decision=decision, order=order)
+            self._hook_decision.call(decision, order)
         for callback in self._decision_subscribers:
             try:
                 callback(decision, order)

@@ -317,7 +317,7 @@ class OrderManager:
         if filled is not None and filled > order.filled_quantity:
             self._fills_behind[order.client_order_id] = filled
             if self._hook_behind is not None:  # before the status it may carry, like a fill
-                self._hook_behind(order=tracked.order, venue_filled=filled)
+                self._hook_behind.call(tracked.order, filled)
         status = update.status
         if status is not order.status:
             if can_transition(order.status, status):
@@ -393,9 +393,9 @@ class OrderManager:
             for listener in self._fill_listeners:
                 listener(fill, updated)
             if self._hook_fill is not None:
-                self._hook_fill(fill=fill, order=updated)
+                self._hook_fill.call(fill, updated)
         if self._hook_position is not None:
-            self._hook_position(position=position)
+            self._hook_position.call(position)
         self._announce(tracked, previous_status, previous)
         return True
 
@@ -750,7 +750,7 @@ class OrderManager:
         for listener in self._order_listeners:
             listener(order, previous)
         if self._hook_order is not None:
-            self._hook_order(order=order, previous=previous)
+            self._hook_order.call(order, previous)
 
     def report_anomaly(self, kind: str, detail: str) -> None:
         """Count, log and announce (``autotrader_oms_anomaly``: journal, metrics) something wrong."""

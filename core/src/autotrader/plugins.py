@@ -107,7 +107,7 @@ def make_plugin_manager(
     return pm, LoadReport(tuple(loaded), failed, tuple(skipped))
 
 
-def live_hook(relay: Any, name: str) -> Callable[..., Any] | None:
+def live_hook(relay: Any, name: str) -> DirectHook | None:
     """A caller for hook ``name`` if any plugin implements it, else ``None``.
 
     The order path asks this once, when the engine is built (plugins register before that),
@@ -134,6 +134,22 @@ def _arguments(argnames: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any,
     return lambda kwargs: ()
 
 
+_Pick = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
+def _positions(argnames: Sequence[str], spec: Sequence[str]) -> _Pick | None:
+    """What picks an implementation's arguments out of the spec-ordered ones (``None``: all)."""
+    if tuple(argnames) == tuple(spec):
+        return None
+    indexes = [spec.index(name) for name in argnames]
+    if len(indexes) >= 2:
+        return operator.itemgetter(*indexes)
+    if indexes:
+        index = indexes[0]
+        return lambda args: (args[index],)
+    return lambda args: ()
+
+
 class DirectHook:
     """Calls a hook's plain implementations directly, with pluggy's order and result.
 
@@ -144,30 +160,50 @@ class DirectHook:
     set-up, which cost more than the journal's and the risk checks' own bodies on the order
     path.  Otherwise pluggy's caller is used.  A plugin registered or unregistered later is
     noticed on the next call (the implementations are compared on every call).
+
+    :meth:`call` takes the arguments by position, in the hookspec's order: the order path's
+    calls, which then build no keyword dict and pick nothing out of one for an implementation
+    that takes every argument in that order (callgrind: 6.2k -> 2.5k instructions around the risk
+    hook, once per order; the journal's hooks, four or five times).
     """
 
-    __slots__ = ("_caller", "_calls", "_impls")
+    __slots__ = ("_argnames", "_caller", "_calls", "_impls", "_live", "_positional")
 
     def __init__(self, caller: Any) -> None:
         self._caller = caller
+        self._argnames: tuple[str, ...] = tuple(caller.spec.argnames) if caller.spec is not None else ()
+        # pluggy keeps a hook's implementations in one list that registering changes in place:
+        # compared with our copy on each call, without copying it (get_hookimpls() copies).
+        live = getattr(caller, "_hookimpls", None)
+        self._live: list[Any] | None = live if isinstance(live, list) else None
         self._impls: list[Any] = []
         self._calls: (
             tuple[tuple[Callable[..., Any], Callable[[dict[str, Any]], tuple[Any, ...]]], ...] | None
         ) = None
+        self._positional: tuple[tuple[Callable[..., Any], _Pick | None], ...] | None = None
         self._refresh(caller.get_hookimpls())
 
+    def _current(self) -> list[Any]:
+        return self._live if self._live is not None else self._caller.get_hookimpls()
+
     def _refresh(self, impls: list[Any]) -> None:
-        self._impls = impls
+        self._impls = list(impls)
         opts = self._caller.spec.opts if self._caller.spec is not None else {}
         plain = not (
             opts.get("firstresult")
             or opts.get("historic")
             or any(i.hookwrapper or i.wrapper or i.kwargnames for i in impls)
         )
-        self._calls = tuple((i.function, _arguments(i.argnames)) for i in reversed(impls)) if plain else None
+        ordered = list(reversed(impls))
+        self._calls = tuple((i.function, _arguments(i.argnames)) for i in ordered) if plain else None
+        self._positional = (
+            tuple((i.function, _positions(i.argnames, self._argnames)) for i in ordered)
+            if plain and self._argnames
+            else None
+        )
 
     def __call__(self, **kwargs: Any) -> Any:
-        impls = self._caller.get_hookimpls()
+        impls = self._current()
         if impls != self._impls:
             self._refresh(impls)
         if self._calls is None:
@@ -175,6 +211,20 @@ class DirectHook:
         results = []
         for function, arguments in self._calls:
             result = function(*arguments(kwargs))
+            if result is not None:
+                results.append(result)
+        return results
+
+    def call(self, *args: Any) -> Any:
+        """The hook with ``args`` by position, in the order of the hookspec's arguments."""
+        impls = self._current()
+        if impls != self._impls:
+            self._refresh(impls)
+        if self._positional is None:
+            return self(**dict(zip(self._argnames, args, strict=True)))
+        results = []
+        for function, pick in self._positional:
+            result = function(*args) if pick is None else function(*pick(args))
             if result is not None:
                 results.append(result)
         return results
