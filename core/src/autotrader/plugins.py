@@ -120,18 +120,23 @@ def live_hook(relay: Any, name: str) -> DirectHook | None:
     return DirectHook(caller) if caller.get_hookimpls() else None
 
 
-def _arguments(argnames: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """What picks an implementation's positional arguments out of the hook call's keywords.
+def _picker(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """What picks ``keys`` (names out of the call's keywords, or positions) as a tuple.
 
-    An ``itemgetter`` for two or more names (C, where a list comprehension per call is a Python
+    An ``itemgetter`` for two or more keys (C, where a list comprehension per call is a Python
     frame of its own: one per order for the risk checks, several with the journal on).
     """
-    if len(argnames) >= 2:
-        return operator.itemgetter(*argnames)
-    if argnames:
-        name = argnames[0]
-        return lambda kwargs: (kwargs[name],)
-    return lambda kwargs: ()
+    if len(keys) >= 2:
+        return operator.itemgetter(*keys)
+    if keys:
+        key = keys[0]
+        return lambda source: (source[key],)
+    return lambda source: ()
+
+
+def _arguments(argnames: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """What picks an implementation's positional arguments out of the hook call's keywords."""
+    return _picker(argnames)
 
 
 _Pick = Callable[[tuple[Any, ...]], tuple[Any, ...]]
@@ -141,13 +146,7 @@ def _positions(argnames: Sequence[str], spec: Sequence[str]) -> _Pick | None:
     """What picks an implementation's arguments out of the spec-ordered ones (``None``: all)."""
     if tuple(argnames) == tuple(spec):
         return None
-    indexes = [spec.index(name) for name in argnames]
-    if len(indexes) >= 2:
-        return operator.itemgetter(*indexes)
-    if indexes:
-        index = indexes[0]
-        return lambda args: (args[index],)
-    return lambda args: ()
+    return _picker([spec.index(name) for name in argnames])
 
 
 class DirectHook:
