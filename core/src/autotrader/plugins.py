@@ -216,7 +216,7 @@ class DirectHook:
 
     def call(self, *args: Any) -> Any:
         """The hook with ``args`` by position, in the order of the hookspec's arguments."""
-        impls = self._current()
+        impls = self._live if self._live is not None else self._caller.get_hookimpls()
         if impls != self._impls:
             self._refresh(impls)
         if self._positional is None:
