@@ -12,6 +12,9 @@ request, both measured with ``benchmarks/bench_wire_binance.py``:
   the library already does for the query string of a GET.
 * **An answer is decoded once** (the library reads it as text, then parses it as JSON again).
 
+Its WebSocket API connection (``ws_api``, which carries the user data stream) is a
+:class:`~autotrader_binance.wsapi.LeanWebsocketAPI`: no compression, each event decoded once.
+
 Response headers (used weight, order counts) are read from ``client.response``, which the library
 keeps for the last answer.
 
@@ -37,6 +40,7 @@ from binance.ws.constants import WSListenerState
 from binance.ws.streams import BinanceSocketManager
 
 from autotrader_binance.config import BinanceConfig
+from autotrader_binance.wsapi import LeanWebsocketAPI
 
 __all__ = ["BinanceClient", "client_class", "close_client", "create_client", "socket_manager"]
 
@@ -50,6 +54,13 @@ MARKET_QUEUE_SIZE: Final = 5000
 
 class BinanceClient(AsyncClient):  # type: ignore[misc]  # python-binance ships no type information
     """``AsyncClient`` sending each signed body exactly as signed, decoding each answer once."""
+
+    ws_api: Any  # the library's WebsocketAPI, then ours
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        library = self.ws_api  # made by the library's constructor: same address, same proxy
+        self.ws_api = LeanWebsocketAPI(library._url, tld=self.tld, https_proxy=library._https_proxy)
 
     def _get_request_kwargs(
         self, method: str, signed: bool, force_params: bool = False, **kwargs: Any
