@@ -10,7 +10,8 @@ request, both measured with ``benchmarks/bench_wire_binance.py``:
   order id with ``:`` or ``/`` (legal at Binance) was refused with -1022; and the re-encoding was
   about a quarter of the client's time per order.  The signed string itself is now the body, as
   the library already does for the query string of a GET.
-* **An answer is decoded once** (the library reads it as text, then parses it as JSON again).
+* **An answer is decoded once**, by orjson (the library reads it as text, then parses it as JSON
+  again with the standard library's decoder, four times slower on a new order's answer).
 
 Its WebSocket API connection (``ws_api``, which carries the user data stream) is a
 :class:`~autotrader_binance.wsapi.LeanWebsocketAPI`: no compression, each event decoded once.
@@ -27,13 +28,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from typing import Any, Final
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 from binance import AsyncClient
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 from binance.ws.constants import WSListenerState
@@ -79,8 +80,8 @@ class BinanceClient(AsyncClient):  # type: ignore[misc]  # python-binance ships 
         if not body:
             return {}
         try:
-            return json.loads(body)
-        except ValueError:
+            return orjson.loads(body)
+        except ValueError:  # orjson.JSONDecodeError is one
             text = body.decode("utf-8", "replace")
             raise BinanceRequestException(f"Invalid Response: {text}") from None
 
