@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from autotrader.testing.harness import HarnessSession
 
+from autotrader_binance import userstream
 from autotrader_binance.adapter import BinanceAdapter
 from autotrader_binance.userstream import _Dispatch
 from autotrader_binance.wsapi import LeanWebsocketAPI
@@ -72,3 +75,25 @@ def test_the_dispatch_never_raises_into_the_librarys_reader() -> None:
     dispatch.open = False
     dispatch.put_nowait(EVENT)  # after stop: dropped
     assert seen == [EVENT]
+
+
+async def test_the_subscription_request_is_bounded_though_the_library_no_longer_times_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """LeanWebsocketAPI waits for messages without a timeout; the subscription's answer must not."""
+
+    async def never_answered(*_: Any, **__: Any) -> Any:
+        await asyncio.Event().wait()
+
+    client = SimpleNamespace(_ws_api_request=never_answered, ws_api=None)
+    stream = userstream.UserStream(client, lambda event: None, _nothing)  # type: ignore[arg-type]
+    monkeypatch.setattr(userstream, "_ANSWER_TIMEOUT", 0.05)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(stream.start(), 2)
+    assert time.monotonic() - started < 1  # the stream's own bound (0.05 s), not the test's (2 s)
+    assert LeanWebsocketAPI.TIMEOUT is None  # what the bound above stands in for
+
+
+async def _nothing() -> None:
+    return None

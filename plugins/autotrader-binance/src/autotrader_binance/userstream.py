@@ -39,6 +39,9 @@ __all__ = ["UserStream"]
 log = logging.getLogger(__name__)
 
 _POLL: Final = 0.05
+_ANSWER_TIMEOUT: Final = 10.0
+"""How long the subscription request waits for its answer (the library's own timeout, which
+:class:`~autotrader_binance.wsapi.LeanWebsocketAPI` leaves to the caller)."""
 _SUBSCRIBE: Final = "userDataStream.subscribe.signature"
 _CONTROL: Final = frozenset({"error", "eventStreamTerminated"})
 """What the runner itself acts on: the library's word of a dropped connection, Binance's of an
@@ -110,7 +113,8 @@ class UserStream:
 
     async def _subscribe(self) -> None:
         api = self._client.ws_api
-        answer = await self._client._ws_api_request(_SUBSCRIBE, signed=True, params={"id": str(uuid.uuid4())})
+        request = self._client._ws_api_request(_SUBSCRIBE, signed=True, params={"id": str(uuid.uuid4())})
+        answer = await asyncio.wait_for(request, _ANSWER_TIMEOUT)
         subscription = answer.get("subscriptionId") if isinstance(answer, dict) else None
         if subscription is None:
             raise BrokerError(f"binance answered {_SUBSCRIBE} without a subscriptionId")

@@ -1,8 +1,8 @@
-"""python-binance's WebSocket API connection, without two costs it adds to every message.
+"""python-binance's WebSocket API connection, without three costs it adds to every message.
 
 The user data stream arrives on the client's ``ws_api`` connection, in the event loop that also
 reads the REST answers to orders: whatever the library spends per message delays those answers.
-Two of its costs buy nothing here (measured with ``benchmarks/bench_wire_binance.py``):
+Three of its costs buy nothing here (measured with ``benchmarks/bench_wire_binance.py``):
 
 * **permessage-deflate.**  websockets offers it by default; a venue that accepts then deflates
   every frame and the client inflates it again -- zlib at both ends of the order path, for the
@@ -12,6 +12,12 @@ Two of its costs buy nothing here (measured with ``benchmarks/bench_wire_binance
   event, nearly all of the traffic, is decoded here once and handed to the queue registered for
   its subscription, which is what the library does with it; anything else (answers to requests,
   frames that are not JSON) takes the library's own path, which logs and raises as it always did.
+* **A timeout around every receive.**  The reader waits for each message through
+  ``asyncio.wait_for(ws.recv(), TIMEOUT)``, and when the 10 s pass it only logs at debug level and
+  waits again; but each call makes a task and a timer and costs three turns of the loop per
+  message.  ``TIMEOUT`` is ``None`` here, for which ``wait_for`` awaits ``recv()`` directly.  The
+  one wait whose timeout matters, the answer to a WebSocket API request, is bounded by the caller
+  instead (:class:`~autotrader_binance.userstream.UserStream` bounds its subscription request).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ __all__ = ["LeanWebsocketAPI"]
 
 class LeanWebsocketAPI(WebsocketAPI):  # type: ignore[misc]  # python-binance ships no type information
     """``WebsocketAPI`` that negotiates no compression and routes subscription events directly."""
+
+    TIMEOUT = None  # the library's is 10 (seconds) for every receive and request answer
 
     def __init__(self, url: str, *, tld: str, https_proxy: str | None) -> None:
         super().__init__(url=url, tld=tld, https_proxy=https_proxy)
