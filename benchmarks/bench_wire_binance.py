@@ -7,6 +7,12 @@ the order's ``executionReport`` TRADE.  The adapter delivers the fills of the FU
 it returns the ack, so its first fill event comes with the ack; the stream's copy is reported on
 its own line.
 
+The client library alone is measured too, as bench_wire_ibkr.py does for ib_async: the unmodified
+python-binance ``AsyncClient.create_order``, with its own ``user_socket()`` subscription read on
+the same loop (a program on python-binance has its user data stream there), no adapter.  That
+ratio is the library's floor; the adapter replaces parts of the library's WebSocket API reading
+(see ``autotrader_binance.wsapi``), which is why it can come in under it.
+
 Target: submit -> ack at most 1.3x the raw request.
 Run: ``python benchmarks/bench_wire_binance.py [--orders N]``.
 """
@@ -22,14 +28,18 @@ import logging
 import statistics
 import time
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from _common import header, percentile, report
+from binance import AsyncClient
+from binance.ws.streams import BinanceSocketManager
 
 from autotrader.adapter import ExecutionEvent
 from autotrader.model import Fill, OrderRequest, OrderSide, OrderType
 from autotrader_binance.adapter import BinanceAdapter
+from autotrader_binance.client import close_client
 from autotrader_binance.harness import local_config
 from autotrader_binance.venue import DEFAULT_API_KEY, DEFAULT_API_SECRET, BinanceVenue, RateLimits
 
@@ -91,6 +101,48 @@ async def raw_round_trips(venue: BinanceVenue, n: int, prefix: str) -> tuple[lis
     return acks, fills
 
 
+async def library_round_trips(venue: BinanceVenue, n: int, prefix: str) -> tuple[list[float], list[float]]:
+    """python-binance alone: the stock ``AsyncClient`` and its ``user_socket()``, no adapter."""
+    urls = {"API_URL": venue.rest_url, "WS_API_URL": venue.ws_api_url, "REQUEST_RECVWINDOW": RECV_WINDOW}
+    client = await type("LocalAsyncClient", (AsyncClient,), urls).create(DEFAULT_API_KEY, DEFAULT_API_SECRET)
+    trades: dict[str, float] = {}
+    arrived = asyncio.Event()
+
+    async def read(socket: Any) -> None:
+        while True:
+            event = await socket.recv()
+            if event.get("e") == "executionReport" and event["x"] == "TRADE":
+                trades[event["c"]] = time.perf_counter()
+                arrived.set()
+
+    acks, fills = [], []
+    try:
+        async with BinanceSocketManager(client).user_socket() as socket:
+            reader = asyncio.create_task(read(socket))
+            for i in range(n):
+                cid = f"{prefix}{i}"
+                side = "BUY" if i % 2 == 0 else "SELL"
+                started = time.perf_counter()
+                answer = await client.create_order(
+                    symbol=SYMBOL,
+                    side=side,
+                    type="MARKET",
+                    quantity=QUANTITY,
+                    newClientOrderId=cid,
+                    newOrderRespType="FULL",
+                )
+                acks.append(time.perf_counter() - started)
+                assert answer["status"] == "FILLED", answer
+                while cid not in trades:
+                    arrived.clear()
+                    await asyncio.wait_for(arrived.wait(), 5)
+                fills.append(trades[cid] - started)
+            reader.cancel()
+    finally:
+        await close_client(client)
+    return acks, fills
+
+
 async def adapter_round_trips(venue: BinanceVenue, n: int) -> tuple[list[float], list[float], list[float]]:
     adapter = BinanceAdapter(local_config(venue, recv_window=RECV_WINDOW))
     await adapter.connect()
@@ -126,12 +178,18 @@ async def measure(n: int) -> None:
     async with BinanceVenue(limits=limits) as venue:
         await raw_round_trips(venue, 20, "warm")
         raw_acks, raw_fills = await raw_round_trips(venue, n, "raw")
+        await library_round_trips(venue, 20, "lwarm")
+        library_acks, library_fills = await library_round_trips(venue, n, "lib")
         await adapter_round_trips(venue, 20)
         acks, first_fills, stream_fills = await adapter_round_trips(venue, n)
     med = statistics.median
     us = 1e6
     report("binance raw aiohttp submit -> ack, median", med(raw_acks) * us, "us", "", None)
     report("binance raw submit -> stream TRADE, median", med(raw_fills) * us, "us", "", None)
+    report("binance python-binance alone create_order -> ack, median", med(library_acks) * us, "us", "", None)
+    report("binance python-binance alone -> stream TRADE, median", med(library_fills) * us, "us", "", None)
+    library_ratio = med(library_acks) / med(raw_acks)
+    report("binance python-binance alone / raw request (library floor)", library_ratio, "x", "", None)
     report("binance adapter submit -> ack, median", med(acks) * us, "us", "", None)
     report("binance adapter submit -> ack, p99", percentile(acks, 99) * us, "us", "", None)
     report("binance adapter submit -> first fill event, median", med(first_fills) * us, "us", "", None)

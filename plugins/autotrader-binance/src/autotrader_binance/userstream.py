@@ -1,12 +1,19 @@
 """The user data stream through python-binance, kept alive across disconnections.
 
-python-binance 1.0.37 subscribes with ``userDataStream.subscribe.signature`` on its WebSocket API
-connection (``BinanceSocketManager.user_socket()``).  When that connection drops, the library
-reconnects on its own, but a subscription belongs to a connection, and the library does not
-subscribe again: events would silently stop.  This runner notices (the library puts an error
-message on the socket's queue; Binance sends ``eventStreamTerminated`` when it ends a
-subscription), waits for the library's reconnection to finish, subscribes again, and then calls
-``on_resubscribed`` so the adapter reconciles over REST what happened while nobody listened.
+The stream is a ``userDataStream.subscribe.signature`` subscription on the client's WebSocket API
+connection, requested through the library's signed WebSocket API request, as its ``user_socket()``
+does.  The library routes each event of a subscription to the queue registered for it
+(``register_subscription_queue``); the one registered here is a :class:`_Dispatch`, which hands
+the event to the adapter at once, in the library's reader.  Going through a queue and a task of
+our own instead cost two task switches and a ``wait_for`` (a task and a timer) per event, all on
+the loop that also reads the answers to orders (``benchmarks/bench_wire_binance.py``).
+
+When that connection drops, the library reconnects on its own, but a subscription belongs to a
+connection, and the library does not subscribe again: events would silently stop.  This runner
+notices (the library puts an error message on every subscription's queue; Binance sends
+``eventStreamTerminated`` when it ends a subscription), waits for the library's reconnection to
+finish, subscribes again, and then calls ``on_resubscribed`` so the adapter reconciles over REST
+what happened while nobody listened.
 """
 
 from __future__ import annotations
@@ -14,13 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from autotrader.errors import RateLimited
+from autotrader.errors import BrokerError, RateLimited
 from binance import AsyncClient
 from binance.ws.constants import WSListenerState
-from binance.ws.streams import BinanceSocketManager
 from websockets.protocol import State
 
 from autotrader_binance.errors import Operation, translate
@@ -32,6 +39,37 @@ __all__ = ["UserStream"]
 log = logging.getLogger(__name__)
 
 _POLL: Final = 0.05
+_ANSWER_TIMEOUT: Final = 10.0
+"""How long the subscription request waits for its answer (the library's own timeout, which
+:class:`~autotrader_binance.wsapi.LeanWebsocketAPI` leaves to the caller)."""
+_SUBSCRIBE: Final = "userDataStream.subscribe.signature"
+_CONTROL: Final = frozenset({"error", "eventStreamTerminated"})
+"""What the runner itself acts on: the library's word of a dropped connection, Binance's of an
+ended subscription."""
+
+
+class _Dispatch:
+    """Stands where the library expects a subscription's ``asyncio.Queue`` (it calls only
+    ``put_nowait``): events go straight to the adapter, control messages to the runner.
+
+    It never raises: an exception here would stop the library's reader for good.
+    """
+
+    def __init__(self, on_event: Callable[[dict[str, Any]], None]) -> None:
+        self._on_event = on_event
+        self.control: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.open = True
+
+    def put_nowait(self, message: Any) -> None:
+        if not isinstance(message, dict):
+            return
+        if message.get("e") in _CONTROL:
+            self.control.put_nowait(message)
+        elif self.open:
+            try:
+                self._on_event(message)
+            except Exception:
+                log.exception("binance user stream: failed to handle %r", message.get("e"))
 
 
 class UserStream:
@@ -46,11 +84,10 @@ class UserStream:
     ) -> None:
         self._client = client
         self._budget = budget or RequestBudget()
-        self._on_event = on_event
         self._on_resubscribed = on_resubscribed
         self._reconnect_timeout = reconnect_timeout
-        self._manager = BinanceSocketManager(client)
-        self._socket = self._manager.user_socket()
+        self._dispatch = _Dispatch(on_event)
+        self._subscription: Any = None
         self._subscribed_on: object | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -64,23 +101,28 @@ class UserStream:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._dispatch.open = False
         task, self._task = self._task, None
         if task is not None:
             await cancel_until_done(task)
-        # No unsubscribe: closing the connection ends the subscription, and the library's exit
-        # path unregisters our queue first, so the events still in flight would pile up in its
-        # main queue until its reader gives up.  Only the socket's keep-alive timer (a no-op for
-        # WebSocket API subscriptions, rescheduled forever) needs stopping.
-        timer = getattr(self._socket, "_timer", None)
-        if timer is not None:
-            timer.cancel()
-            self._socket._timer = None
+        # No unsubscribe: closing the connection ends the subscription.  The dispatch stays
+        # registered (and drops what still arrives): unregistered, the events in flight would
+        # pile up in the library's main queue, which nobody reads.
         self.live.clear()
         self._subscribed_on = None
 
     async def _subscribe(self) -> None:
-        await self._socket.connect()  # the library subscribes and routes the events to the socket's queue
-        self._subscribed_on = self._client.ws_api.ws
+        api = self._client.ws_api
+        request = self._client._ws_api_request(_SUBSCRIBE, signed=True, params={"id": str(uuid.uuid4())})
+        answer = await asyncio.wait_for(request, _ANSWER_TIMEOUT)
+        subscription = answer.get("subscriptionId") if isinstance(answer, dict) else None
+        if subscription is None:
+            raise BrokerError(f"binance answered {_SUBSCRIBE} without a subscriptionId")
+        if self._subscription is not None:
+            api.unregister_subscription_queue(self._subscription)  # the old connection's
+        api.register_subscription_queue(subscription, self._dispatch)
+        self._subscription = subscription
+        self._subscribed_on = api.ws
         self.live.set()
 
     def _connection_is_current(self) -> bool:
@@ -90,20 +132,14 @@ class UserStream:
 
     async def _run(self) -> None:
         while not self._stopping:
-            message = await self._socket.recv()
-            kind = message.get("e") if isinstance(message, dict) else None
-            if kind == "error":
+            message = await self._dispatch.control.get()
+            if message.get("e") == "error":
                 if self._connection_is_current() and self._reader_alive():
                     continue  # a stale report of a drop we already recovered from
                 await self._recover()
-            elif kind == "eventStreamTerminated":
+            else:  # eventStreamTerminated
                 self._subscribed_on = None
                 await self._recover()
-            else:
-                try:
-                    self._on_event(message)
-                except Exception:
-                    log.exception("binance user stream: failed to handle %r", message.get("e"))
 
     def _reader_alive(self) -> bool:
         """The library's WebSocket API reader is running (it stops for good after its last

@@ -225,6 +225,8 @@ class Exchange:
         self.trades: list[VenueTrade] = []
         self._by_id: dict[int, VenueOrder] = {}
         self._by_client_id: dict[tuple[str, str], VenueOrder] = {}
+        self._open: dict[int, VenueOrder] = {}
+        """The orders that may still be open, in arrival order (see :meth:`_live`)."""
         self._order_ids = itertools.count(1)
         self._sinks: list[EventSink] = []
         self.books = BookTickers(self._book_top)
@@ -264,8 +266,20 @@ class Exchange:
             return None
         return self._by_client_id.get((symbol, client_order_id))
 
+    def _live(self) -> list[VenueOrder]:
+        """The open orders, in arrival order, without scanning the whole ledger.
+
+        An order is open only from :meth:`place` until it closes, and never opens again; the
+        closed ones are dropped from the index here.  A scan of ``orders`` instead made every new
+        order (``MAX_NUM_ORDERS`` counts the open ones) cost more the longer the venue ran.
+        """
+        closed = [order_id for order_id, order in self._open.items() if not order.is_open]
+        for order_id in closed:
+            del self._open[order_id]
+        return list(self._open.values())
+
     def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
-        return [o for o in self.orders if o.is_open and (symbol is None or o.symbol == symbol)]
+        return [o for o in self._live() if symbol is None or o.symbol == symbol]
 
     def my_trades(
         self, symbol: str, *, order_id: int | None = None, from_id: int | None = None, limit: int = 500
@@ -280,9 +294,7 @@ class Exchange:
 
     def _book_top(self, symbol: str) -> BookTop:
         market = self.markets[symbol]
-        resting = (
-            o for o in self.orders if o.symbol == symbol and o.is_open and o.working and o.type in LIMIT_TYPES
-        )
+        resting = (o for o in self._live() if o.symbol == symbol and o.working and o.type in LIMIT_TYPES)
         return top_of_book(market.spec, market.bid_pool, market.ask_pool, resting)
 
     def book_ticker(self, symbol: str) -> BookTop:
@@ -326,6 +338,7 @@ class Exchange:
         self.orders.append(order)
         self._by_id[order.order_id] = order
         self._by_client_id[(order.symbol, order.client_order_id)] = order
+        self._open[order.order_id] = order
         self._report(order, "NEW")
         if order.locked:
             self._account_update([order.lock_asset])
@@ -409,7 +422,7 @@ class Exchange:
         market.spec.price = price
         market.refill()
         before = len(self.trades)
-        for order in [o for o in self.orders if o.symbol == symbol and o.is_open and not o.working]:
+        for order in [o for o in self._live() if o.symbol == symbol and not o.working]:
             if stop_triggers(order.type, order.side, order.stop_price, price):
                 order.working = True
                 order.working_time = self.now_ms()
@@ -489,9 +502,7 @@ class Exchange:
     def _match_resting(self, market: _Market) -> None:
         last = market.spec.price
         resting = [
-            o
-            for o in self.orders
-            if o.symbol == market.spec.symbol and o.is_open and o.working and o.type in LIMIT_TYPES
+            o for o in self._live() if o.symbol == market.spec.symbol and o.working and o.type in LIMIT_TYPES
         ]
         buys = sorted(
             (o for o in resting if o.side == "BUY" and o.price >= last), key=lambda o: (-o.price, o.time)
