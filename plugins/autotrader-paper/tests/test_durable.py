@@ -162,3 +162,29 @@ def test_a_price_move_commits_what_it_fills_or_triggers_and_saves_a_bare_price_l
     again, _ = open_venue(path)
     assert again.last_price("BTCUSDT") == D(50950)  # saved on close
     assert again.order(resting.client_order_id).status is OrderStatus.FILLED  # type: ignore[union-attr]
+
+
+def test_the_file_keeps_every_order_when_memory_forgets(tmp_path: Path) -> None:
+    path = tmp_path / "venue.sqlite"
+    venue, _ = open_venue(path, history=5)
+    venue.set_price("BTCUSDT", D(50000))
+    first = [venue.submit(req(BUY if i % 2 else SELL, OrderType.MARKET, qty="0.01")) for i in range(100)]
+    assert venue.order(first[0].client_order_id) is None  # forgotten in memory
+    recent = {
+        o.client_order_id: (venue.order(o.client_order_id), venue.fills_of(o.client_order_id))
+        for o in first[-5:]
+    }
+    account = (venue.positions(), venue.balances(), venue.open_orders())
+    venue.close()
+    again, _ = open_venue(path, history=5)  # restored, then forgotten down to the newest 5
+    assert {c: (again.order(c), again.fills_of(c)) for c in recent} == recent
+    assert (again.positions(), again.balances(), again.open_orders()) == account
+    assert len(again.ledger_orders()) == 5
+    more = [again.submit(req(BUY, OrderType.MARKET, qty="0.01")) for _ in range(20)]
+    again.close()
+    everything, _ = open_venue(path, history=1_000)
+    known = {o.client_order_id for o in everything.ledger_orders()}
+    assert {o.client_order_id for o in first + more} <= known  # nothing lost, no seq reused
+    assert everything.order(first[0].client_order_id) == first[0]
+    assert len(everything.ledger_trades()) == 120
+    everything.close()

@@ -273,3 +273,20 @@ def test_fill_probability_applies_per_price_event_to_resting_orders_only() -> No
     v.fill_probability = 1.0
     v.set_price("BTCUSDT", D(48000))
     assert v.order(resting.client_order_id).status is OrderStatus.FILLED  # type: ignore[union-attr]
+
+
+def test_old_closed_orders_are_forgotten_open_ones_never() -> None:
+    """A long session's memory is bounded: the newest ``history`` closed orders stay."""
+    v, _ = make_venue(history=10)
+    resting = v.submit(req(BUY, price="40000"))  # the oldest order, still open at the end
+    done = [v.submit(req(BUY if i % 2 else SELL, OrderType.MARKET, qty="0.01")) for i in range(200)]
+    kept = {o.client_order_id for o in v.ledger_orders()}
+    assert resting.client_order_id in kept and len(kept) <= 1 + 10 + 64
+    assert v.order(done[0].client_order_id) is None and v.fills_of(done[0].client_order_id) == []
+    last = done[-1]
+    assert v.order(last.client_order_id) == last and len(v.fills_of(last.client_order_id)) == 1
+    assert {t.client_order_id for t in v.ledger_trades()} <= kept
+    assert v.open_orders() == [v.order(resting.client_order_id)]
+    v.set_price("BTCUSDT", D(39000))  # the forgotten ones did not take the old order's place
+    assert v.order(resting.client_order_id).status is OrderStatus.FILLED  # type: ignore[union-attr]
+    assert v.positions()[0].quantity == D(1)  # 100 buys and 100 sells of 0.01, then the 1

@@ -102,6 +102,7 @@ class PaperTradingAdapter(BrokerAdapter):
             "fill_probability": config.fill_probability,
             "rng": self._rng,
             "session_id": config.session_id,
+            "history": config.history,
         }
         listed = {**DEFAULT_INSTRUMENTS, **(instruments or {})}
         self.venue: PaperVenue = (

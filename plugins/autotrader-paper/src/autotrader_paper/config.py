@@ -72,6 +72,9 @@ class PaperConfig:
     """How long an unanswered request waits (only when latency is simulated) before it is ambiguous."""
     session_id: str | None = None
     """Prefix of venue order and trade ids; random by default so that restarts never reuse an id."""
+    history: int = attrs.field(default=100_000, converter=int, validator=attrs.validators.ge(0))
+    """Closed orders the venue keeps (with their fills) for lookups; older ones are forgotten in
+    memory (a state file keeps them all), so a long session's memory stays bounded."""
     state_file: Path | None = attrs.field(default=None, converter=_optional_path)
     """Keep the venue's books in this SQLite file, committed before the venue answers, so that
     they survive the process (``kill -9`` included) and ``--resume`` meets the venue it left.  An

@@ -46,7 +46,9 @@ class DurablePaperVenue(PaperVenue):
         self._depth = 0
         self._dirty: dict[str, WorkingOrder] = {}
         self._seq_of: dict[str, int] = {}
-        """Arrival order of every saved record, by venue order id."""
+        """Arrival order of every saved record in memory, by venue order id."""
+        self._next_seq = 0
+        """The arrival order the next new record gets in the file (which forgets nothing)."""
         self._saved_orders = self._saved_trades = 0
         self._market_unsaved = False
         """A price moved since the last commit (saved with the next one)."""
@@ -166,10 +168,18 @@ class DurablePaperVenue(PaperVenue):
             self._dirty[record.venue_order_id] = record
 
     # ------------------------------------------------------------------ the file
+    def _forget_old_orders(self) -> None:
+        """Save first: the file keeps every order; only memory forgets."""
+        self._commit()
+        super()._forget_old_orders()
+        self._seq_of = {r.venue_order_id: self._seq_of[r.venue_order_id] for r in self._ledger}
+        self._saved_orders = len(self._ledger)
+        self._saved_trades = len(self._trades)
+
     def _commit(self) -> None:
-        for seq in range(self._saved_orders, len(self._ledger)):
-            record = self._ledger[seq]  # new ones, rejected ones included
-            self._seq_of[record.venue_order_id] = seq
+        for record in self._ledger[self._saved_orders :]:  # new ones, rejected ones included
+            self._seq_of[record.venue_order_id] = self._next_seq
+            self._next_seq += 1
             self._dirty[record.venue_order_id] = record
         orders = [
             (self._seq_of[venue_id], venue_id, converter.unstructure(record))
@@ -213,14 +223,13 @@ class DurablePaperVenue(PaperVenue):
         self._books = {
             symbol: {coid: self._orders[coid] for coid in coids} for symbol, coids in state["books"].items()
         }
-        seqs: dict[str, list[int]] = {}
-        for seq, fill in enumerate(fills):
-            seqs.setdefault(fill.client_order_id, []).append(seq)
-        self._fill_seqs = {coid: tuple(found) for coid, found in seqs.items()}
-        self._trades = list(fills)
+        self._index_trades(list(fills))
         self._order_ids = itertools.count(len(records) + 1)
         self._trade_ids = itertools.count(len(fills) + 1)
         self._seq_of = {r.venue_order_id: seq for seq, r in enumerate(records)}
+        self._next_seq = len(records)
         self._saved_orders = len(records)
         self._saved_trades = len(fills)
         log.info("paper venue: %d orders and %d trades restored from %s", len(records), len(fills), self.path)
+        if len(self._ledger) > self.history:
+            self._forget_old_orders()

@@ -77,8 +77,13 @@ class PaperVenue:
         on_event: Callable[[ExecutionEvent], None] = _ignore,
         clock: Callable[[], float] | None = None,
         session_id: str | None = None,
+        history: int = 100_000,
     ) -> None:
         self.instruments = dict(instruments)
+        self.history = history
+        """Closed orders kept, with their fills, for lookups and the ledger.  Older ones are
+        forgotten, as a venue archives them: a long session's memory stays bounded (it grew
+        1.3 KB an order before, for good).  Open orders are always kept."""
         self.account = Account(currency, initial_balance)
         self.slippage_bps = slippage_bps
         self.commission_bps = commission_bps
@@ -107,6 +112,7 @@ class PaperVenue:
         for it to walk, for good."""
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
+        self._forget_after = self._forgetting_threshold()
         self.price_listeners: list[Callable[[str, Decimal], None]] = []
         """Called with (symbol, price) on every price move: the paper broker's live quotes."""
 
@@ -182,7 +188,33 @@ class PaperVenue:
         if record.status.is_open:
             self._books.setdefault(request.symbol, {})[coid] = record
             self._reserve(record)
+        if len(self._ledger) > self._forget_after:
+            self._forget_old_orders()
         return record
+
+    # ------------------------------------------------------------------ history
+    def _forgetting_threshold(self) -> int:
+        """Ledger length past which old closed orders go: a tenth of ``history`` of slack, so
+        that forgetting (linear in what is kept) costs a few steps an order."""
+        return max(len(self._ledger), self.history) + max(self.history // 10, 64)
+
+    def _forget_old_orders(self) -> None:
+        """Keep every open order and the newest ``history`` closed ones, with their fills."""
+        closed = [r for r in self._ledger if not r.status.is_open]
+        excess = len(closed) - self.history
+        if excess > 0:
+            gone = {id(r) for r in closed[:excess]}
+            self._ledger = [r for r in self._ledger if id(r) not in gone]
+            self._orders = {coid: r for coid, r in self._orders.items() if id(r) not in gone}
+            self._index_trades([f for f in self._trades if f.client_order_id in self._orders])
+        self._forget_after = self._forgetting_threshold()
+
+    def _index_trades(self, trades: list[Fill]) -> None:
+        self._trades = trades
+        seqs: dict[str, list[int]] = {}
+        for seq, fill in enumerate(trades):
+            seqs.setdefault(fill.client_order_id, []).append(seq)
+        self._fill_seqs = {coid: tuple(found) for coid, found in seqs.items()}
 
     def cancel(self, client_order_id: str) -> Order:
         record = self._open_record(client_order_id)
