@@ -1,7 +1,16 @@
 """Benchmark 4 (OANDA): the adapter's submit -> ack and submit -> fill event over loopback,
 against a raw HTTP request with the same body to the same local v20 venue.
 
-Target: submit -> ack at most 1.3x the raw request.
+Target: submit -> ack at most 1.3x the raw request (a default ``requests.Session``, on the main
+thread, no transaction stream open).
+
+Two more lines, for reading the target, not instead of it:
+
+* the raw request from a session that reads requests' environment settings once
+  (``trust_env`` off), as the adapter's REST sessions do: how much of the gap is the adapter's
+  own work rather than requests' per-request environment lookups;
+* oandapyV20 alone: ``API.request`` in a worker thread (``anyio.to_thread``), no adapter and no
+  stream, the way the library runs under an event loop out of the box.
 """
 
 from __future__ import annotations
@@ -14,13 +23,17 @@ import time
 from decimal import Decimal
 
 import anyio
+import anyio.to_thread
 import requests
 from _common import header, percentile, report
+from oandapyV20 import API
+from oandapyV20.endpoints.orders import OrderCreate
 
 from autotrader.credentials import Secret
 from autotrader.model import Fill, OrderRequest, OrderSide, OrderType
 from autotrader_oanda.adapter import OandaAdapter
 from autotrader_oanda.config import OandaConfig
+from autotrader_oanda.environments import register_environment
 from autotrader_oanda.venue import Exchange, VenueServer
 
 
@@ -50,26 +63,47 @@ async def adapter_round_trips(server: VenueServer, token: str, n: int) -> tuple[
     return acks, fills
 
 
-def raw_round_trips(server: VenueServer, token: str, n: int) -> list[float]:
+def market_body(i: int, prefix: str) -> dict[str, dict[str, object]]:
+    return {
+        "order": {
+            "type": "MARKET",
+            "instrument": "EUR_USD",
+            "units": "1000" if i % 2 else "-1000",
+            "timeInForce": "FOK",
+            "clientExtensions": {"id": f"{prefix}{i}"},
+        }
+    }
+
+
+def raw_round_trips(server: VenueServer, token: str, n: int, *, trust_env: bool = True) -> list[float]:
     session = requests.Session()
+    session.trust_env = trust_env
     url = f"{server.url}/v3/accounts/{server.exchange.account_id}/orders"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    prefix = "raw" if trust_env else "rawenv"
     times = []
     for i in range(n):
-        units = "1000" if i % 2 else "-1000"
-        body = {
-            "order": {
-                "type": "MARKET",
-                "instrument": "EUR_USD",
-                "units": units,
-                "timeInForce": "FOK",
-                "clientExtensions": {"id": f"raw{i}"},
-            }
-        }
+        body = market_body(i, prefix)
         started = time.perf_counter()
         response = session.post(url, json=body, headers=headers, timeout=5)
         times.append(time.perf_counter() - started)
         assert response.status_code == 201, response.text
+    return times
+
+
+async def library_round_trips(server: VenueServer, token: str, n: int) -> list[float]:
+    """oandapyV20 alone: ``API.request(OrderCreate)`` in a worker thread, no adapter, no stream."""
+    environment = f"bench-lib-{server.port}"
+    register_environment(environment, server.url, server.url)
+    api = API(access_token=token, environment=environment, request_params={"timeout": 5})
+    account = server.exchange.account_id
+    times = []
+    for i in range(n):
+        endpoint = OrderCreate(account, data=market_body(i, "lib"))
+        started = time.perf_counter()
+        await anyio.to_thread.run_sync(api.request, endpoint)
+        times.append(time.perf_counter() - started)
+    api.close()
     return times
 
 
@@ -86,16 +120,24 @@ def main() -> None:
     try:
         raw_round_trips(server, token, 20)  # warm up
         raw = raw_round_trips(server, token, args.orders)
+        raw_env_once = raw_round_trips(server, token, args.orders, trust_env=False)
+        library = anyio.run(library_round_trips, server, token, args.orders)
         acks, fills = anyio.run(adapter_round_trips, server, token, args.orders)
     finally:
         server.stop()
     raw_median, ack_median = statistics.median(raw), statistics.median(acks)
+    env_once_median, library_median = statistics.median(raw_env_once), statistics.median(library)
     report("oanda raw HTTP submit, median", raw_median * 1e6, "us", "", None)
+    report("oanda raw HTTP submit, environment read once, median", env_once_median * 1e6, "us", "", None)
+    report("oanda oandapyV20 alone, worker thread, median", library_median * 1e6, "us", "", None)
     report("oanda adapter submit -> ack, median", ack_median * 1e6, "us", "", None)
     report("oanda adapter submit -> ack, p99", percentile(acks, 99) * 1e6, "us", "", None)
     report("oanda adapter submit -> fill event, median", statistics.median(fills) * 1e6, "us", "", None)
     ratio = ack_median / raw_median
     report("oanda submit -> ack / raw request", ratio, "x", "<= 1.3", ratio <= 1.3)
+    env_once_ratio = ack_median / env_once_median
+    report("oanda submit -> ack / raw request, environment read once", env_once_ratio, "x", "", None)
+    report("oanda oandapyV20 alone / raw request", library_median / raw_median, "x", "", None)
 
 
 if __name__ == "__main__":
