@@ -4,6 +4,11 @@ against a raw HTTP request with the same body to the same local v20 venue.
 Target: submit -> ack at most 1.3x the raw request (a default ``requests.Session``, on the main
 thread, no transaction stream open).
 
+The machine is shared, and a burst of someone else's load that lands on one half of the run
+skews the ratio; so the sides take turns, in blocks (``--blocks``), each block starting fresh
+(new session, adapter connected anew) and dropping its first few requests, and the medians are
+over all blocks.
+
 Two more lines, for reading the target, not instead of it:
 
 * the raw request from a session that reads requests' environment settings once
@@ -36,8 +41,13 @@ from autotrader_oanda.config import OandaConfig
 from autotrader_oanda.environments import register_environment
 from autotrader_oanda.venue import Exchange, VenueServer
 
+WARM_UP = 5
+"""Requests each block sends before it measures (a new connection, cold caches)."""
 
-async def adapter_round_trips(server: VenueServer, token: str, n: int) -> tuple[list[float], list[float]]:
+
+async def adapter_round_trips(
+    server: VenueServer, token: str, n: int, block: int
+) -> tuple[list[float], list[float]]:
     config = OandaConfig(
         account_id=server.exchange.account_id,
         access_token=Secret(token),
@@ -50,17 +60,18 @@ async def adapter_round_trips(server: VenueServer, token: str, n: int) -> tuple[
     fill_seen = anyio.Event()
     adapter.add_listener(lambda event: fill_seen.set() if isinstance(event, Fill) else None)
     acks, fills = [], []
-    for i in range(n):
+    for i in range(WARM_UP + n):
         side = OrderSide.BUY if i % 2 else OrderSide.SELL
         fill_seen = anyio.Event()
+        request = OrderRequest(f"b{block}-{i}", "EUR_USD", side, OrderType.MARKET, Decimal(1000))
         started = time.perf_counter()
-        await adapter.submit_order(OrderRequest(f"b{i}", "EUR_USD", side, OrderType.MARKET, Decimal(1000)))
+        await adapter.submit_order(request)
         acks.append(time.perf_counter() - started)
         with anyio.fail_after(5):
             await fill_seen.wait()
         fills.append(time.perf_counter() - started)
     await adapter.disconnect()
-    return acks, fills
+    return acks[WARM_UP:], fills[WARM_UP:]
 
 
 def market_body(i: int, prefix: str) -> dict[str, dict[str, object]]:
@@ -75,42 +86,46 @@ def market_body(i: int, prefix: str) -> dict[str, dict[str, object]]:
     }
 
 
-def raw_round_trips(server: VenueServer, token: str, n: int, *, trust_env: bool = True) -> list[float]:
+def raw_round_trips(
+    server: VenueServer, token: str, n: int, block: int, *, trust_env: bool = True
+) -> list[float]:
     session = requests.Session()
     session.trust_env = trust_env
     url = f"{server.url}/v3/accounts/{server.exchange.account_id}/orders"
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    prefix = "raw" if trust_env else "rawenv"
+    prefix = f"raw{block}-" if trust_env else f"rawenv{block}-"
     times = []
-    for i in range(n):
+    for i in range(WARM_UP + n):
         body = market_body(i, prefix)
         started = time.perf_counter()
         response = session.post(url, json=body, headers=headers, timeout=5)
         times.append(time.perf_counter() - started)
         assert response.status_code == 201, response.text
-    return times
+    return times[WARM_UP:]
 
 
-async def library_round_trips(server: VenueServer, token: str, n: int) -> list[float]:
+async def library_round_trips(server: VenueServer, token: str, n: int, block: int) -> list[float]:
     """oandapyV20 alone: ``API.request(OrderCreate)`` in a worker thread, no adapter, no stream."""
     environment = f"bench-lib-{server.port}"
     register_environment(environment, server.url, server.url)
     api = API(access_token=token, environment=environment, request_params={"timeout": 5})
     account = server.exchange.account_id
     times = []
-    for i in range(n):
-        endpoint = OrderCreate(account, data=market_body(i, "lib"))
+    for i in range(WARM_UP + n):
+        endpoint = OrderCreate(account, data=market_body(i, f"lib{block}-"))
         started = time.perf_counter()
         await anyio.to_thread.run_sync(api.request, endpoint)
         times.append(time.perf_counter() - started)
     api.close()
-    return times
+    return times[WARM_UP:]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--orders", type=int, default=300, help="measured orders per side")
+    parser.add_argument("--blocks", type=int, default=5, help="turns each side takes")
     args = parser.parse_args()
+    per_block = max(1, args.orders // args.blocks)
     logging.disable(logging.WARNING)
     header("wire overhead: OANDA adapter vs raw HTTP, loopback")
     token = secrets.token_urlsafe(16)
@@ -118,11 +133,19 @@ def main() -> None:
     server.start()
     server.call(server.exchange.set_price, "EUR_USD", Decimal("1.10000"))
     try:
-        raw_round_trips(server, token, 20)  # warm up
-        raw = raw_round_trips(server, token, args.orders)
-        raw_env_once = raw_round_trips(server, token, args.orders, trust_env=False)
-        library = anyio.run(library_round_trips, server, token, args.orders)
-        acks, fills = anyio.run(adapter_round_trips, server, token, args.orders)
+        raw_round_trips(server, token, 20, -1)  # warm up
+        raw: list[float] = []
+        raw_env_once: list[float] = []
+        library: list[float] = []
+        acks: list[float] = []
+        fills: list[float] = []
+        for block in range(args.blocks):
+            raw += raw_round_trips(server, token, per_block, block)
+            raw_env_once += raw_round_trips(server, token, per_block, block, trust_env=False)
+            library += anyio.run(library_round_trips, server, token, per_block, block)
+            block_acks, block_fills = anyio.run(adapter_round_trips, server, token, per_block, block)
+            acks += block_acks
+            fills += block_fills
     finally:
         server.stop()
     raw_median, ack_median = statistics.median(raw), statistics.median(acks)
