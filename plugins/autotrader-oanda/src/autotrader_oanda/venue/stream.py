@@ -75,8 +75,10 @@ class StreamHub:
             self._held_flush = None
 
     def _broadcast(self, txn: dict[str, Any]) -> None:
-        line = json.dumps(txn, separators=(",", ":")).encode()
         self.sent_events += 1
+        if not self.connections:  # nobody streams: encoding the line would be wasted work
+            return
+        line = json.dumps(txn, separators=(",", ":")).encode()
         for connection in self.connections:
             connection.queue.put_nowait(line)
 
