@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from autotrader.credentials import Secret
 from autotrader.testing.harness import HarnessSession
 
+from autotrader_oanda.client import V20Client
+from autotrader_oanda.config import OandaConfig
+from autotrader_oanda.environments import register_environment, unregister_environment
 from autotrader_oanda.harness import harness
 from autotrader_oanda.venue import Exchange, VenueServer
 
@@ -38,3 +42,19 @@ def venue() -> Iterator[VenueServer]:
     ).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def client(venue: VenueServer, token: str) -> Iterator[V20Client]:
+    """The adapter's blocking v20 client, pointed at the bare venue."""
+    register_environment("client-test", venue.url, venue.url)
+    config = OandaConfig(
+        account_id=venue.exchange.account_id,
+        access_token=Secret(token),
+        environment="client-test",
+        request_timeout=1.0,
+    )
+    client = V20Client(config)
+    yield client
+    client.close()
+    unregister_environment("client-test")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -147,19 +146,6 @@ class PendingExpecting201(orders.OrdersPending):
     """pendingOrders with the wrong expected code: oandapyV20 raises its ValueError."""
 
     EXPECTED_STATUS = 201
-
-
-@pytest.fixture
-def client(venue: VenueServer, token: str) -> Iterator[V20Client]:
-    register_environment("errors-test", venue.url, venue.url)
-    config = OandaConfig(
-        account_id=venue.exchange.account_id,
-        access_token=Secret(token),
-        environment="errors-test",
-        request_timeout=1.0,
-    )
-    yield V20Client(config)
-    unregister_environment("errors-test")
 
 
 def test_real_client_maps_a_refused_token(venue: VenueServer) -> None:

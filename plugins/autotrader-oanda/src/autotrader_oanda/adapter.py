@@ -3,8 +3,8 @@
 Every REST call runs in a worker thread (:mod:`autotrader_oanda.workers`), so the event loop never blocks
 and the adapter works under asyncio and trio alike.  The transaction stream runs in its own
 thread (:class:`~autotrader_oanda.stream.TransactionFeed`) and queues transactions on the event
-loop, in order, through the loop's thread-safe scheduler captured at connect
-(:mod:`autotrader_oanda.handoff`).
+loop, in order, through the loop's thread-safe scheduler captured at connect, one loop wake-up
+per burst (:class:`autotrader_oanda.handoff.Inbox`).
 
 The core's client order id is the order's ``clientExtensions.id``; every query goes through
 ``orders/@{client id}``.  A modify is v20's replace (``PUT orders/{spec}``: cancel plus a new
@@ -56,7 +56,7 @@ from autotrader_oanda.capabilities import CAPABILITIES
 from autotrader_oanda.client import V20Client
 from autotrader_oanda.config import OandaConfig
 from autotrader_oanda.environments import known_environment, register_environment
-from autotrader_oanda.handoff import Schedule, loop_scheduler
+from autotrader_oanda.handoff import Inbox, loop_scheduler
 from autotrader_oanda.mapping import (
     VENUE,
     InstrumentDetails,
@@ -95,7 +95,7 @@ class OandaAdapter(BrokerAdapter):
         self._instruments: dict[str, InstrumentDetails] = {}
         self._translator = TransactionTranslator()
         self._feed: TransactionFeed | None = None
-        self._schedule: Schedule | None = None
+        self._inbox: Inbox[dict[str, Any]] | None = None
         self._connected = False
         self.currency: str | None = None
 
@@ -132,7 +132,7 @@ class OandaAdapter(BrokerAdapter):
         self._instruments = {
             d.instrument.symbol: d for d in (instrument_from_wire(i) for i in listing["instruments"])
         }
-        self._schedule = loop_scheduler()
+        self._inbox = Inbox(loop_scheduler(), self._apply_transactions)
         self._feed = TransactionFeed(
             self._client,
             self.account_id,
@@ -205,8 +205,8 @@ class OandaAdapter(BrokerAdapter):
     # ------------------------------------------------------------------ the stream, in the loop
     def _deliver_from_thread(self, txns: list[dict[str, Any]]) -> None:
         """Runs in the feed thread: queue the batch on the event loop (raises once it is gone)."""
-        assert self._schedule is not None
-        self._schedule(self._apply_transactions, txns)
+        assert self._inbox is not None
+        self._inbox.put(txns)
 
     def _apply_transactions(self, txns: list[dict[str, Any]]) -> None:
         for txn in txns:

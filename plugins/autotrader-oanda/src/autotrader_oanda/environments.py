@@ -24,6 +24,11 @@ def register_environment(name: str, api_url: str, stream_url: str) -> None:
     v20.TRADING_ENVIRONMENTS[name] = {"api": api_url.rstrip("/"), "stream": stream_url.rstrip("/")}
 
 
+def rest_url(name: str) -> str:
+    """The REST base URL oandapyV20 uses for the environment ``name``."""
+    return str(v20.TRADING_ENVIRONMENTS[name]["api"])
+
+
 def known_environment(name: str) -> bool:
     return name in v20.TRADING_ENVIRONMENTS
 

@@ -62,6 +62,8 @@ class Exchange:
         self.liquidity: dict[str, Decimal] = {}
         self.halted: set[str] = set()
         self.orders: dict[str, VenueOrder] = {}
+        self._by_client_id: dict[str, list[VenueOrder]] = {}
+        """Orders per client id, oldest first: a request's lookup must not scan the whole history."""
         self.ledger_orders: list[VenueOrder] = []
         self.ledger_fills: list[LedgerFill] = []
         self.transactions: list[dict[str, Any]] = []
@@ -190,11 +192,16 @@ class Exchange:
         return prices
 
     # ------------------------------------------------------------------ order requests
+    def _add(self, order: VenueOrder) -> None:
+        self.orders[order.id] = order
+        self.ledger_orders.append(order)
+        if order.client_id is not None:
+            self._by_client_id.setdefault(order.client_id, []).append(order)
+
     def _find(self, spec: str) -> VenueOrder | None:
         """``spec`` is an order id or ``@`` + client order id (the newest order carrying it)."""
         if spec.startswith("@"):
-            client_id = spec[1:]
-            matches = [o for o in self.orders.values() if o.client_id == client_id]
+            matches = self._by_client_id.get(spec[1:], [])
             pending = [o for o in matches if o.state == "PENDING"]
             chosen = pending or matches
             return chosen[-1] if chosen else None
@@ -215,8 +222,7 @@ class Exchange:
                 self.instruments[order.instrument]
             )
             create["reason"] = "CLIENT_ORDER"
-            self.orders[order.id] = order
-            self.ledger_orders.append(order)
+            self._add(order)
             body: dict[str, Any] = {"orderCreateTransaction": self._record(create)}
             for txn in self._execute(order, immediate=True):
                 key = "orderFillTransaction" if txn["type"] == "ORDER_FILL" else "orderCancelTransaction"
@@ -227,8 +233,8 @@ class Exchange:
         client_id = order.client_id
         if client_id is None:
             return
-        for other in self.orders.values():
-            if other is not replacing and other.state == "PENDING" and other.client_id == client_id:
+        for other in self._by_client_id.get(client_id, []):
+            if other is not replacing and other.state == "PENDING":
                 raise OrderRefused(
                     "CLIENT_ORDER_ID_ALREADY_EXISTS", f"an order with client id {client_id!r} is pending"
                 )
@@ -277,8 +283,7 @@ class Exchange:
             old.replaced_by_order_id = new.id
             create = self._txn(f"{new.type}_ORDER") | new.create_fields(self.instruments[new.instrument])
             create.update(reason="REPLACEMENT", replacesOrderID=old.id)
-            self.orders[new.id] = new
-            self.ledger_orders.append(new)
+            self._add(new)
             body: dict[str, Any] = {
                 "orderCancelTransaction": cancel,
                 "orderCreateTransaction": self._record(create),

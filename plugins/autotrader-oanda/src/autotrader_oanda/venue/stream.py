@@ -75,8 +75,10 @@ class StreamHub:
             self._held_flush = None
 
     def _broadcast(self, txn: dict[str, Any]) -> None:
-        line = json.dumps(txn, separators=(",", ":")).encode()
         self.sent_events += 1
+        if not self.connections:  # nobody streams: encoding the line would be wasted work
+            return
+        line = json.dumps(txn, separators=(",", ":")).encode()
         for connection in self.connections:
             connection.queue.put_nowait(line)
 
@@ -125,29 +127,43 @@ class StreamHub:
         return response
 
     async def _pump(self, request: web.Request, response: web.StreamResponse, connection: Connection) -> None:
+        """Write what is queued as one chunk (lines made together go together), beat when idle."""
         await response.write(self.heartbeat() + b"\n")
-        pending: list[bytes] = []
+        held: list[bytes] = []  # lines queued while the stream is silenced
         while True:
-            try:
-                item = await asyncio.wait_for(connection.queue.get(), self.heartbeat_interval)
-            except TimeoutError:
-                item = b""
-            if item == DROP:
-                _abort(request)
-                return
-            if item == MID_LINE:
-                await response.write(self.heartbeat()[:17])
-                _abort(request)
-                return
-            if time.monotonic() < connection.silent_until:
-                if isinstance(item, bytes) and item:
-                    pending.append(item)
-                continue
-            for line in pending:
-                await response.write(line + b"\n")
-            pending.clear()
-            assert isinstance(item, bytes)
-            await response.write((item or self.heartbeat()) + b"\n")
+            out: list[bytes] = []
+            for item in await _take(connection.queue, self.heartbeat_interval):
+                if isinstance(item, str):  # DROP or MID_LINE, after what came before it
+                    if out:
+                        await response.write(b"".join(out))
+                    if item == MID_LINE:
+                        await response.write(self.heartbeat()[:17])
+                    _abort(request)
+                    return
+                if time.monotonic() < connection.silent_until:
+                    if item:
+                        held.append(item)
+                    continue
+                out.extend(line + b"\n" for line in held)
+                held.clear()
+                out.append((item or self.heartbeat()) + b"\n")
+            if out:
+                await response.write(b"".join(out))
+
+
+async def _take(queue: asyncio.Queue[bytes | str], idle: float) -> list[bytes | str]:
+    """Everything queued, waiting up to ``idle`` seconds for the first item (``[b""]``: none came)."""
+    if queue.empty():
+        try:
+            async with asyncio.timeout(idle):
+                items = [await queue.get()]
+        except TimeoutError:
+            return [b""]
+    else:
+        items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
 
 
 def _abort(request: web.Request) -> None:
