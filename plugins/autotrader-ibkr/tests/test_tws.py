@@ -15,9 +15,11 @@ import pytest
 from autotrader_ibkr.compat import IB, Contract, Order
 from autotrader_ibkr.tws import TwsServer, running_tws
 from autotrader_ibkr.tws import requests as rq
-from autotrader_ibkr.tws.wire import In
+from autotrader_ibkr.tws.wire import FrameBuffer, In, Out, decode_payload
 
 pytestmark = pytest.mark.anyio
+
+FILL_MESSAGES = (Out.EXECUTION_DATA, Out.OPEN_ORDER, Out.ORDER_STATUS, Out.COMMISSION_REPORT)
 
 
 @pytest.fixture
@@ -122,6 +124,37 @@ async def test_fill_reaches_the_client_with_its_commission(tws: TwsServer) -> No
         assert [(t.order.orderRef, t.orderStatus.status) for t in completed] == [("mkt", "Filled")]
     finally:
         ib.disconnect()
+
+
+async def test_an_order_is_acknowledged_in_a_write_of_its_own_before_its_fill(
+    tws: TwsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OPEN_ORDER + ORDER_STATUS go out before the execution, the account and the position are
+    even encoded: a client reading them in one burst would decode all of it before its ack."""
+    ib = await connected(tws)
+    writes: list[list[str]] = []
+    stream = tws.sessions[5].stream
+    send = stream.send
+
+    async def recording(data: bytes) -> None:
+        buffer = FrameBuffer()
+        writes.append([decode_payload(p)[0] for p in buffer.feed(data)])
+        await send(data)
+
+    monkeypatch.setattr(stream, "send", recording)
+    try:
+        [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+        writes.clear()
+        trade = ib.placeOrder(details.contract, Order(action="BUY", totalQuantity=1, orderType="MKT"))
+        await asyncio.sleep(0.2)
+        assert trade.orderStatus.status == "Filled"
+    finally:
+        ib.disconnect()
+    ack, fill = writes[:2]
+    assert ack == [str(int(Out.OPEN_ORDER)), str(int(Out.ORDER_STATUS))]
+    execution, open_order, status, commission = (str(int(o)) for o in FILL_MESSAGES)
+    assert fill[:4] == [execution, open_order, status, commission]
+    assert str(int(Out.POSITION_DATA)) in fill  # one write for what the fill changed, not one each
 
 
 async def test_client_id_in_use_is_refused_with_326(tws: TwsServer) -> None:
