@@ -219,6 +219,8 @@ class TwsServer:
         self.connectivity = "ok"
         self._outage_until = 0.0
         self._held: dict[int, float] = {}
+        """When each held order's messages may go out (by permId: the accept-then-timeout fault)."""
+        self._held_messages: dict[int, list[m.Message]] = {}
         self._task_group: anyio.abc.TaskGroup | None = None
         self.requests: list[list[str]] = []
         """Every request received, in order (for tests of what the client sent)."""
@@ -595,9 +597,10 @@ class TwsServer:
         now = anyio.current_time()
         immediate: list[Tagged] = []
         for item in tagged:
-            release = self._held.get(item[1])
-            if release is not None and release > now:
-                self._later(client_id, item, release - now)
+            message, perm_id = item
+            release = self._held.get(perm_id)
+            if perm_id in self._held_messages or (release is not None and release > now):
+                self._later(client_id, message, perm_id, release or now)
             else:
                 immediate.append(item)
         session = self.sessions.get(client_id)
@@ -608,13 +611,21 @@ class TwsServer:
             return
         session.write_all([message for message, _ in immediate])
 
-    def _later(self, client_id: int, item: Tagged, delay: float) -> None:
-        async def release() -> None:
-            await anyio.sleep(delay)
-            self._deliver(client_id, [(item[0], 0)])
+    def _later(self, client_id: int, message: m.Message, perm_id: int, release: float) -> None:
+        """Hold an order's message until ``release``: its messages come out together, in order
+        (its acknowledgement and its fill are routed at different moments)."""
+        held = self._held_messages.get(perm_id)
+        if held is not None:
+            held.append(message)
+            return
+        self._held_messages[perm_id] = [message]
+
+        async def deliver_held() -> None:
+            await anyio.sleep_until(release)
+            self._deliver(client_id, [(held_message, 0) for held_message in self._held_messages.pop(perm_id)])
 
         if self._task_group is not None:
-            self._task_group.start_soon(release)
+            self._task_group.start_soon(deliver_held)
 
     def push_account(self) -> None:
         """Account values, portfolio and positions to every subscribed session (as TWS streams them)."""
