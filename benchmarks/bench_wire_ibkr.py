@@ -7,7 +7,13 @@ order id (the ack) and until its COMMISSION_REPORT (the fill).  Adapter: ``submi
 it returns (the first ORDER_STATUS, ``Submitted``), and until the Fill event (its execution joined
 with its commission report).  Both place AAPL market orders of 1 share, alternating sides, at
 the same pace: one every ``--interval`` seconds, below IB's 50 messages/s and the libraries'
-own throttle of 45/s, so neither side measures a rate cap.
+own throttle of 45/s, so neither side measures a rate cap.  The three take turns (``--rounds``,
+each a fresh connection placing its share of the orders), so a load change on a shared machine
+hits them alike instead of only the one running at the time.
+
+The raw client reads every message TWS sends before the ORDER_STATUS (the OPEN_ORDER, which the
+local TWS sends in the same write, as the acknowledgement): it splits it into fields like any
+client, but builds nothing from it.
 
 The client library alone (``placeOrder`` until its ``Submitted`` status, no adapter) is measured
 too: it is the floor the adapter cannot go under, since the issue has it built on the library.
@@ -152,15 +158,31 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--interval", type=float, default=0.03, help="seconds between orders")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="the three measurements take turns this many times (each round places orders/rounds "
+        "per side), so a load change on a shared machine hits all three alike",
+    )
     args = parser.parse_args()
+    per_round = max(1, args.orders // args.rounds)
     logging.disable(logging.WARNING)
     header(f"wire overhead: IBKR adapter ({LIBRARY}) vs raw TWS socket, loopback")
     process, port = start_tws()
     try:
         anyio.run(raw_round_trips, port, 20, args.interval)  # warm up
-        raw_acks, raw_fills = anyio.run(raw_round_trips, port, args.orders, args.interval)
-        library = anyio.run(library_round_trips, port, args.orders, args.interval)
-        acks, fills = anyio.run(adapter_round_trips, port, args.orders, args.interval)
+        raw_acks: list[float] = []
+        raw_fills: list[float] = []
+        library: list[float] = []
+        acks: list[float] = []
+        fills: list[float] = []
+        for _round in range(args.rounds):
+            raw = anyio.run(raw_round_trips, port, per_round, args.interval)
+            library += anyio.run(library_round_trips, port, per_round, args.interval)
+            adapter = anyio.run(adapter_round_trips, port, per_round, args.interval)
+            for into, got in zip((raw_acks, raw_fills, acks, fills), (*raw, *adapter), strict=True):
+                into.extend(got)
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import anyio
+import anyio.lowlevel
 import attrs
 import pytest
 import trio
@@ -155,6 +156,35 @@ async def test_pacer_keeps_the_message_rate() -> None:
     for _ in range(7):  # 3 now, 3 after one window, 1 after two
         await pacer.wait()
     assert anyio.current_time() - started >= 0.4
+
+
+async def test_pacer_keeps_the_rate_for_concurrent_senders_in_their_order() -> None:
+    pacer = Pacer(3, window=0.2)
+    admitted: list[tuple[int, float]] = []
+
+    async def send(number: int) -> None:
+        await pacer.wait()
+        admitted.append((number, anyio.current_time()))
+
+    async with anyio.create_task_group() as tg:
+        for number in range(7):
+            tg.start_soon(send, number)
+            await anyio.lowlevel.checkpoint()  # each starts waiting before the next
+    assert [number for number, _ in admitted] == list(range(7))
+    times = [moment for _, moment in admitted]
+    assert all(later - earlier >= 0.2 - 1e-3 for earlier, later in zip(times, times[3:], strict=False))
+
+
+def test_pacer_with_room_does_not_yield() -> None:
+    """With room in the window the order goes straight to the wire (no trip round the loop)."""
+
+    async def run() -> None:
+        pacer = Pacer(2)
+        waiting = pacer.wait()
+        with pytest.raises(StopIteration):
+            waiting.send(None)  # done on its first step: it never suspended
+
+    anyio.run(run)
 
 
 def test_under_trio_the_adapter_refuses_with_a_typed_error() -> None:

@@ -15,7 +15,7 @@ import pytest
 from autotrader_ibkr.compat import IB, Contract, Order
 from autotrader_ibkr.tws import TwsServer, running_tws
 from autotrader_ibkr.tws import requests as rq
-from autotrader_ibkr.tws.wire import In
+from autotrader_ibkr.tws.wire import FrameBuffer, In, Out, decode_payload
 
 pytestmark = pytest.mark.anyio
 
@@ -122,6 +122,65 @@ async def test_fill_reaches_the_client_with_its_commission(tws: TwsServer) -> No
         assert [(t.order.orderRef, t.orderStatus.status) for t in completed] == [("mkt", "Filled")]
     finally:
         ib.disconnect()
+
+
+def record_writes(tws: TwsServer, client_id: int, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The message ids of each socket write the TWS makes to ``client_id`` from now on."""
+    writes: list[list[str]] = []
+    stream = tws.sessions[client_id].stream
+    send = stream.send
+
+    async def recording(data: bytes) -> None:
+        writes.append([decode_payload(p)[0] for p in FrameBuffer().feed(data)])
+        await send(data)
+
+    monkeypatch.setattr(stream, "send", recording)
+    return writes
+
+
+async def place_market_order(ib: IB, wait: float) -> str:
+    [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+    trade = ib.placeOrder(details.contract, Order(action="BUY", totalQuantity=1, orderType="MKT"))
+    await asyncio.sleep(wait)
+    return str(trade.orderStatus.status)
+
+
+ACK = [str(int(Out.OPEN_ORDER)), str(int(Out.ORDER_STATUS))]
+FILL = [str(int(o)) for o in (Out.EXECUTION_DATA, Out.OPEN_ORDER, Out.ORDER_STATUS, Out.COMMISSION_REPORT)]
+
+
+async def test_an_order_is_acknowledged_in_a_write_of_its_own_before_its_fill(
+    tws: TwsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OPEN_ORDER + ORDER_STATUS go out before the execution, the account and the position are
+    even encoded: a client reading them in one burst would decode all of it before its ack."""
+    ib = await connected(tws)
+    writes = record_writes(tws, 5, monkeypatch)
+    try:
+        assert await place_market_order(ib, 0.2) == "Filled"
+    finally:
+        ib.disconnect()
+    acknowledged = next(n for n, write in enumerate(writes) if ACK[1] in write)
+    ack, fill = writes[acknowledged : acknowledged + 2]
+    assert ack == ACK
+    assert fill[:4] == FILL
+    assert str(int(Out.POSITION_DATA)) in fill  # one write for what the fill changed, not one each
+
+
+async def test_a_held_order_s_messages_come_out_in_their_order(
+    tws: TwsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The accept-then-timeout fault holds the acknowledgement and the fill, routed apart, alike."""
+    ib = await connected(tws)
+    tws.faults.hold_orders, tws.faults.hold_seconds = 1, 0.3
+    writes = record_writes(tws, 5, monkeypatch)
+    try:
+        assert await place_market_order(ib, 0.15) == "PendingSubmit"
+        await asyncio.sleep(0.4)
+    finally:
+        ib.disconnect()
+    order_messages = [i for write in writes[1:] for i in write if i in ACK + FILL]
+    assert order_messages == ACK + FILL
 
 
 async def test_client_id_in_use_is_refused_with_326(tws: TwsServer) -> None:

@@ -142,25 +142,37 @@ class _Tracked:
 
 
 class _Waiter:
-    """One request waiting for TWS's answer: an update, or an error to raise."""
+    """One request waiting for TWS's answer: an update, or an error to raise.
+
+    A bare asyncio future with a timer, not an anyio event in a cancel scope: this wait is in
+    every order's acknowledgement, and the cancel scope's bookkeeping doubled its cost
+    (~11 us against ~6 us per wait, measured).  The adapter runs only under asyncio.
+    """
 
     def __init__(self, accept: Callable[[OrderStatus], bool]) -> None:
         self.accept = accept
-        self.event = anyio.Event()
+        self._answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.update: OrderUpdate | None = None
         self.error: BaseException | None = None
 
     def resolve(self, update: OrderUpdate | None = None, error: BaseException | None = None) -> None:
-        if self.event.is_set():
+        if self._answered.done():
             return
         self.update, self.error = update, error
-        self.event.set()
+        self._answered.set_result(None)
+
+    def _expire(self) -> None:
+        if not self._answered.done():
+            self._answered.set_exception(TimeoutError())
 
     async def result(self, wait: float, what: str) -> OrderUpdate:
-        with anyio.move_on_after(wait):
-            await self.event.wait()
-        if not self.event.is_set():
-            raise AmbiguousOutcome(f"no answer from TWS within {wait}s to {what}")
+        timer = asyncio.get_running_loop().call_later(wait, self._expire)
+        try:
+            await self._answered
+        except TimeoutError:
+            raise AmbiguousOutcome(f"no answer from TWS within {wait}s to {what}") from None
+        finally:
+            timer.cancel()
         if self.error is not None:
             raise self.error
         assert self.update is not None

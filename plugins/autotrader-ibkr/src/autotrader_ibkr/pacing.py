@@ -29,6 +29,8 @@ def backoff_delays(initial: float, maximum: float) -> Iterator[float]:
 
 
 class Pacer:
+    """At most ``per_second`` messages in any ``window``; callers beyond that wait their turn."""
+
     def __init__(self, per_second: int, *, window: float = 1.0) -> None:
         self.per_second = per_second
         self.window = window
@@ -36,13 +38,26 @@ class Pacer:
         self._lock = anyio.Lock()
 
     async def wait(self) -> None:
-        """Return when one more message fits in the window (and count it)."""
+        """Return when one more message fits in the window (and count it).
+
+        With room in the window and nobody waiting this returns without yielding: taking the lock
+        costs a trip round the event loop, which is in every order's time to the wire (measured
+        ~7 us idle, more when the loop has sockets to poll).
+        """
+        if not self._lock.locked() and self._admit(anyio.current_time()):
+            return
         async with self._lock:
             while True:
                 now = anyio.current_time()
-                while self._sent and now - self._sent[0] >= self.window:
-                    self._sent.popleft()
-                if len(self._sent) < self.per_second:
-                    self._sent.append(now)
+                if self._admit(now):
                     return
                 await anyio.sleep(self.window - (now - self._sent[0]))
+
+    def _admit(self, now: float) -> bool:
+        """Count a message sent ``now`` if the window has room for it."""
+        while self._sent and now - self._sent[0] >= self.window:
+            self._sent.popleft()
+        if len(self._sent) < self.per_second:
+            self._sent.append(now)
+            return True
+        return False

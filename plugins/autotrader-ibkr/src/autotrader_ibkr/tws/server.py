@@ -7,15 +7,18 @@ clients wait for.  What the :class:`~autotrader_ibkr.tws.exchange.Exchange` repo
 to the owning client's session, through the fault switches.  Market data streams to each
 session's subscriptions (:mod:`~autotrader_ibkr.tws.marketdata`) whenever a price or a size
 moves.  Writes go through a per-session queue drained by one writer task, so notices can be
-routed from synchronous code in order.
+routed from synchronous code in order; what is queued when the writer runs goes out in one socket
+write, and a request may ask for what it answered so far to be on the socket before it goes on
+(an order's acknowledgement before its fill, as TWS sends them).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
@@ -59,6 +62,8 @@ FARM_NOTICES = (
 
 Tagged = tuple[m.Message, int]
 """A message and the permId of the order it concerns (0: none)."""
+Follow = Callable[[], None]
+"""The rest of a request's answer, run once what was answered before it is on the socket."""
 
 
 class Session:
@@ -76,9 +81,9 @@ class Session:
         self.market_data: dict[int, Subscription] = {}
         """Streaming REQ_MKT_DATA subscriptions by request id."""
         self.market_data_type = DataType.REALTIME
-        self._send: MemoryObjectSendStream[bytes]
-        self._receive: MemoryObjectReceiveStream[bytes]
-        self._send, self._receive = anyio.create_memory_object_stream[bytes](math.inf)
+        self._send: MemoryObjectSendStream[bytes | anyio.Event]
+        self._receive: MemoryObjectReceiveStream[bytes | anyio.Event]
+        self._send, self._receive = anyio.create_memory_object_stream[bytes | anyio.Event](math.inf)
         self._scope = anyio.CancelScope()
         self.closed = False
         self._flushing = False
@@ -124,9 +129,32 @@ class Session:
         with anyio.CancelScope(shield=True):
             await self.stream.aclose()
 
+    async def flushed(self) -> None:
+        """Return once everything written so far is on the socket."""
+        if self.closed:
+            return
+        written = anyio.Event()
+        self._send.send_nowait(written)
+        await written.wait()
+
     async def _writer(self) -> None:
-        async for data in self._receive:
-            await self.stream.send(data)
+        """What is queued goes out in one socket write; a flush mark splits the writes."""
+        async for item in self._receive:
+            queued = [item]
+            with contextlib.suppress(anyio.WouldBlock, anyio.EndOfStream):  # all there is, for now
+                while True:
+                    queued.append(self._receive.receive_nowait())
+            chunks: list[bytes] = []
+            for entry in queued:
+                if isinstance(entry, bytes):
+                    chunks.append(entry)
+                    continue
+                if chunks:
+                    await self.stream.send(b"".join(chunks))
+                    chunks = []
+                entry.set()
+            if chunks:
+                await self.stream.send(b"".join(chunks))
         self._scope.cancel()  # the queue was closed: the connection ends once it is written
 
     async def _reader(self) -> None:
@@ -158,7 +186,10 @@ class Session:
                 if not fields:
                     continue
                 try:
-                    self.server.dispatch(self, fields)
+                    follow = self.server.dispatch(self, fields)
+                    if follow is not None:
+                        await self.flushed()
+                        follow()
                 except Exception:
                     log.exception("local TWS: cannot process %s", fields[:4])
                     self.write(m.error(-1, 320, "Server error when reading an API client request."))
@@ -188,6 +219,8 @@ class TwsServer:
         self.connectivity = "ok"
         self._outage_until = 0.0
         self._held: dict[int, float] = {}
+        """When each held order's messages may go out (by permId: the accept-then-timeout fault)."""
+        self._held_messages: dict[int, list[m.Message]] = {}
         self._task_group: anyio.abc.TaskGroup | None = None
         self.requests: list[list[str]] = []
         """Every request received, in order (for tests of what the client sent)."""
@@ -226,18 +259,19 @@ class TwsServer:
                 del self.sessions[session.client_id]
 
     # ------------------------------------------------------------------ requests
-    def dispatch(self, session: Session, fields: list[str]) -> None:
+    def dispatch(self, session: Session, fields: list[str]) -> Follow | None:
+        """Answer one request; what it returns is to run once the answer so far is on the socket."""
         self.requests.append(fields)
         request = rq.parse_request(fields)
         if request is None:
             log.warning("local TWS: request %s not supported", fields[0])
-            return
+            return None
         if session.client_id is None and not isinstance(request, rq.StartApi):
             session.write(m.error(-1, 504, "Not connected"))
-            return
-        self._handle(session, request)
+            return None
+        return self._handle(session, request)
 
-    def _handle(self, s: Session, request: rq.Request) -> None:
+    def _handle(self, s: Session, request: rq.Request) -> Follow | None:
         """Answer one request with what TWS sends for it (and its end marker)."""
         client_id = s.client_id or 0
         match request:
@@ -270,11 +304,12 @@ class TwsServer:
             case rq.ContractDetailsQuery():
                 self._req_contract_data(s, request)
             case rq.PlaceOrder():
-                self._place_order(s, request)
+                return self._place_order(s, request)
             case rq.CancelOrder(order_id=order_id):
                 self.route(self.exchange.cancel(client_id, order_id))
             case rq.MarketDataQuery():
                 self._req_mkt_data(s, request)
+        return None
 
     def _no_arguments(self, s: Session, msg_id: In) -> None:
         if msg_id is In.REQ_CURRENT_TIME:
@@ -439,7 +474,13 @@ class TwsServer:
                     book = self.exchange.top_of_book(subscription.con_id)
                     session.write_together(subscription.ticks(book))
 
-    def _place_order(self, session: Session, request: rq.PlaceOrder) -> None:
+    def _place_order(self, session: Session, request: rq.PlaceOrder) -> Follow | None:
+        """The acknowledgement (OPEN_ORDER, ORDER_STATUS) now; what the matching did once it is out.
+
+        TWS acknowledges an order when it takes it, and an execution comes back from the exchange
+        later, never in the same write: a client reading them as one burst would also decode the
+        fill, the account update and the position before it could see its acknowledgement.
+        """
         client_id = session.client_id or 0
         faults = self.faults
         if faults.rate_limits:
@@ -451,7 +492,7 @@ class TwsServer:
                     "Max rate of messages per second has been exceeded:max=50 rec=51 (1)",
                 )
             )
-            return
+            return None
         if faults.server_errors:
             faults.server_errors -= 1
             session.write(
@@ -459,20 +500,25 @@ class TwsServer:
                     request.order_id, 322, "Error processing request.-'bW' : cause - injected server error"
                 )
             )
-            return
+            return None
         is_new = self.exchange.find(client_id, request.order_id) is None
         notices = self.exchange.place(client_id, request)
         accepted = is_new and self.exchange.find(client_id, request.order_id) is not None
         if accepted and faults.drop_after_accept:
             faults.drop_after_accept -= 1
             session.close()
-            return
+            return None
         if accepted and faults.hold_orders:
             faults.hold_orders -= 1
             order = self.exchange.find(client_id, request.order_id)
             assert order is not None
             self._held[order.perm_id] = anyio.current_time() + faults.hold_seconds
+        if len(notices) > 1 and isinstance(notices[0], OrderChanged):
+            acknowledged, matched = notices[:1], notices[1:]
+            self.route(acknowledged)
+            return lambda: self.route(matched)
         self.route(notices)
+        return None
 
     # ------------------------------------------------------------------ routing
     def route(self, notices: Sequence[Notice]) -> None:
@@ -551,9 +597,10 @@ class TwsServer:
         now = anyio.current_time()
         immediate: list[Tagged] = []
         for item in tagged:
-            release = self._held.get(item[1])
-            if release is not None and release > now:
-                self._later(client_id, item, release - now)
+            message, perm_id = item
+            release = self._held.get(perm_id)
+            if perm_id in self._held_messages or (release is not None and release > now):
+                self._later(client_id, message, perm_id, release or now)
             else:
                 immediate.append(item)
         session = self.sessions.get(client_id)
@@ -564,13 +611,21 @@ class TwsServer:
             return
         session.write_all([message for message, _ in immediate])
 
-    def _later(self, client_id: int, item: Tagged, delay: float) -> None:
-        async def release() -> None:
-            await anyio.sleep(delay)
-            self._deliver(client_id, [(item[0], 0)])
+    def _later(self, client_id: int, message: m.Message, perm_id: int, release: float) -> None:
+        """Hold an order's message until ``release``: its messages come out together, in order
+        (its acknowledgement and its fill are routed at different moments)."""
+        held = self._held_messages.get(perm_id)
+        if held is not None:
+            held.append(message)
+            return
+        self._held_messages[perm_id] = [message]
+
+        async def deliver_held() -> None:
+            await anyio.sleep_until(release)
+            self._deliver(client_id, [(held_message, 0) for held_message in self._held_messages.pop(perm_id)])
 
         if self._task_group is not None:
-            self._task_group.start_soon(release)
+            self._task_group.start_soon(deliver_held)
 
     def push_account(self) -> None:
         """Account values, portfolio and positions to every subscribed session (as TWS streams them)."""

@@ -102,6 +102,9 @@ class Out(enum.IntEnum):
 
 def encode_field(value: Field) -> str:
     """One field as TWS writes it: empty for unset, ``1``/``0`` for booleans, plain decimals."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]  # most fields: nothing to convert
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -119,9 +122,14 @@ def frame(payload: bytes) -> bytes:
 
 
 def encode_message(fields: Iterable[Field]) -> bytes:
-    """A framed message: each field NUL-terminated, the whole length-prefixed."""
-    payload = "".join(encode_field(f) + "\0" for f in fields).encode()
-    return frame(payload)
+    """A framed message: each field NUL-terminated, the whole length-prefixed.
+
+    One join over the encoded fields (not one concatenation per field): an OPEN_ORDER has ~200
+    fields, and encoding is most of what the local TWS spends on an order.
+    """
+    texts = list(map(encode_field, fields))
+    texts.append("")  # the last field's terminator (and none for no fields)
+    return frame("\0".join(texts).encode())
 
 
 def decode_payload(payload: bytes) -> list[str]:
