@@ -122,6 +122,12 @@ _TIME_IN_FORCE: Mapping[str, TimeInForce] = {tif.value: tif for tif in TimeInFor
 """By value: a dict lookup, where ``TimeInForce(value)`` runs Enum's lookup machinery per order."""
 
 _CIRCUIT_STATE_VALUES: Mapping[CircuitState, str] = {state: state.value for state in CircuitState}
+# Enum members the order path reads, bound once (see autotrader.model._BUY).
+_BUY: Final = OrderSide.BUY
+_SELL: Final = OrderSide.SELL
+_MARKET: Final = OrderType.MARKET
+_GTC: Final = TimeInForce.GTC
+
 _new_risk_context: Final = positional_constructor(RiskContext)
 """Built for every order: at the cost of a plain object (:mod:`autotrader.frozen`)."""
 """A dict lookup per order where the member's ``.value`` is a Python-level descriptor call."""
@@ -298,9 +304,9 @@ class ExecutionEngine:
         if action == "HOLD":
             return None
         if action in ("LONG", "BUY"):
-            side, quantity = OrderSide.BUY, decimal_from_user(decision.size, "size")
+            side, quantity = _BUY, decimal_from_user(decision.size, "size")
         elif action in ("SHORT", "SELL"):
-            side, quantity = OrderSide.SELL, decimal_from_user(decision.size, "size")
+            side, quantity = _SELL, decimal_from_user(decision.size, "size")
         elif action in ("CLOSE", "FLAT", "EXIT"):
             position = self.oms.positions.quantity(symbol)
             if position == 0:
@@ -334,7 +340,7 @@ class ExecutionEngine:
             elif stop is not None:
                 order_type = OrderType.STOP
             else:
-                order_type = OrderType.MARKET
+                order_type = _MARKET
         limit = (
             decimal_from_user(price, "limit_price") if price is not None and order_type.needs_price else None
         )
@@ -353,7 +359,7 @@ class ExecutionEngine:
             quantity,
             limit,
             stop_price,
-            tif or TimeInForce.GTC,
+            tif or _GTC,
             reduce_only,
         )
 

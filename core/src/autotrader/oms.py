@@ -57,6 +57,12 @@ _TERMINAL = frozenset(status for status in OrderStatus if status.is_terminal)
 """``status in _TERMINAL`` is ``status.is_terminal`` without a property call per event."""
 _TERMS = frozenset({"quantity", "price", "stop_price"})
 _TIMEOUT_CANCELLABLE = frozenset({OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+# Enum members the order path reads, bound once (see autotrader.model._BUY).
+_BUY: Final = OrderSide.BUY
+_PENDING: Final = OrderStatus.PENDING
+_SUBMITTED: Final = OrderStatus.SUBMITTED
+_FILLED: Final = OrderStatus.FILLED
+_PARTIALLY_FILLED: Final = OrderStatus.PARTIALLY_FILLED
 
 
 def _open_exposure(order: Order | _Tracked) -> Decimal:
@@ -64,11 +70,11 @@ def _open_exposure(order: Order | _Tracked) -> Decimal:
     if order.status in _TERMINAL:
         return ZERO
     remaining = order.quantity - order.filled_quantity
-    return remaining if order.side is OrderSide.BUY else -remaining
+    return remaining if order.side is _BUY else -remaining
 
 
 def _still_pending(tracked: _Tracked) -> _Tracked:
-    if tracked.status is not OrderStatus.PENDING:
+    if tracked.status is not _PENDING:
         raise InvalidOrder(
             "client_order_id", f"{tracked.client_order_id} is {tracked.status.value}, not PENDING"
         )
@@ -128,7 +134,7 @@ class _Tracked:
             self.price = request.price
             self.stop_price = request.stop_price
             self.time_in_force = request.time_in_force
-            self.status = OrderStatus.PENDING
+            self.status = _PENDING
             self.filled_quantity = ZERO
             self.average_fill_price = None
             self.venue_order_id = None
@@ -379,7 +385,7 @@ class OrderManager:
         tracked.filled_quantity = filled
         tracked.average_fill_price = average
         tracked.commission = order.commission + fill.commission
-        target = OrderStatus.FILLED if filled == order.quantity else OrderStatus.PARTIALLY_FILLED
+        target = _FILLED if filled == order.quantity else _PARTIALLY_FILLED
         if target is not previous_status and can_transition(previous_status, target):
             tracked.status = target
         tracked.updated_at = self._clock()
@@ -437,8 +443,8 @@ class OrderManager:
     async def _dispatch(self, tracked: _Tracked) -> Order:
         client_order_id = tracked.client_order_id
         request = tracked.request or tracked.order.to_request()
-        if tracked.status is not OrderStatus.SUBMITTED:
-            self._replace(tracked, {"status": OrderStatus.SUBMITTED})
+        if tracked.status is not _SUBMITTED:
+            self._replace(tracked, {"status": _SUBMITTED})
         tracked.sent_at = self._monotonic()
         self._counts["total_orders"] += 1
         try:
@@ -732,7 +738,7 @@ class OrderManager:
         self._completed[coid] = tracked
         while len(self._completed) > self._max_completed:
             self._completed.popitem(last=False)
-        if order.status is OrderStatus.FILLED:
+        if order.status is _FILLED:
             self._counts["filled_orders"] += 1
             if tracked.sent_at is not None:
                 latency = self._monotonic() - tracked.sent_at

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Final
 
 import attrs
 
@@ -27,6 +28,13 @@ class TradingState(enum.Enum):
     """Only orders that shrink exposure pass."""
     HALTED = "HALTED"
     """Nothing passes (the kill switch's own flattening orders bypass the checks)."""
+
+
+# Enum members the order path reads, bound once (see autotrader.model._BUY).
+_BUY: Final = OrderSide.BUY
+_MARKET: Final = OrderType.MARKET
+_HALTED: Final = TradingState.HALTED
+_REDUCING: Final = TradingState.REDUCING
 
 
 def _opt_decimal(value: object) -> Decimal | None:
@@ -71,7 +79,7 @@ class RiskContext:
 
 def reduces_exposure(request: OrderRequest, position: Decimal, pending: Decimal = ZERO) -> bool:
     """True when filling ``request`` (with other open orders) only brings the position toward 0."""
-    signed = request.quantity if request.side is OrderSide.BUY else -request.quantity
+    signed = request.quantity if request.side is _BUY else -request.quantity
     if position == ZERO or (position > ZERO) == (signed > ZERO):
         return False
     reducing_pending = pending if (pending > ZERO) != (position > ZERO) else ZERO
@@ -87,12 +95,12 @@ class BuiltinRiskChecks:
 
     @hookimpl
     def autotrader_pretrade_check(self, request: OrderRequest, context: RiskContext) -> list[str]:
-        if context.trading_state is TradingState.HALTED:
+        if context.trading_state is _HALTED:
             return ["trading is HALTED"]
         violations: list[str] = []
         limits = context.limits
         reducing = reduces_exposure(request, context.position, context.pending)
-        if context.trading_state is TradingState.REDUCING and not reducing:
+        if context.trading_state is _REDUCING and not reducing:
             violations.append("trading is REDUCING: only orders that shrink exposure pass")
         if context.strategy_status != "ACTIVE" and not reducing:
             violations.append(f"strategy is {context.strategy_status}: only orders that shrink exposure pass")
@@ -107,12 +115,12 @@ class BuiltinRiskChecks:
                 violations.append(f"order notional {notional} exceeds {limits.max_order_notional}")
             if limits.max_position is not None or limits.max_position_notional is not None:
                 violations += self._position_limits(request, context, price)
-            if limits.check_balance and request.side is OrderSide.BUY and not reducing:
+            if limits.check_balance and request.side is _BUY and not reducing:
                 violations += self._balance(notional, context)
         if (
             limits.price_band_pct is not None
             and context.last_price is not None
-            and request.order_type is not OrderType.MARKET
+            and request.order_type is not _MARKET
         ):
             for name in ("price", "stop_price"):
                 value: Decimal | None = getattr(request, name)
@@ -129,7 +137,7 @@ class BuiltinRiskChecks:
     @staticmethod
     def _position_limits(request: OrderRequest, context: RiskContext, price: Decimal) -> list[str]:
         limits = context.limits
-        signed = request.quantity if request.side is OrderSide.BUY else -request.quantity
+        signed = request.quantity if request.side is _BUY else -request.quantity
         after = abs(context.position + context.pending + signed)
         out = []
         if limits.max_position is not None and after > limits.max_position and after > abs(context.position):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from autotrader.model import ZERO, Balance, Instrument, OrderSide, Position, converter
 
@@ -21,6 +21,8 @@ __all__ = ["USD_LIKE", "Account"]
 
 USD_LIKE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "TUSD", "USDP", "DAI"})
 """Quote assets that settle in a USD-like account currency."""
+# Enum members the order path reads, bound once (see autotrader.model._BUY).
+_BUY: Final = OrderSide.BUY
 
 
 class Account:
@@ -50,9 +52,7 @@ class Account:
         """Book one trade: cash moves by the notional and the commission, the position by the quantity."""
         notional = quantity * price
         cash = self._cash.get(asset, ZERO)
-        self._cash[asset] = (
-            cash - notional - commission if side is OrderSide.BUY else cash + notional - commission
-        )
+        self._cash[asset] = cash - notional - commission if side is _BUY else cash + notional - commission
         position = self._positions.get(symbol)
         if position is None:
             position = Position(symbol)

@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Final
 
 import attrs
 
@@ -54,6 +55,16 @@ from autotrader_paper.venue.orders import IMMEDIATE_ONLY, MARKET_LIKE, STOP_TYPE
 __all__ = ["VENUE", "PaperVenue"]
 
 VENUE = "paper"
+
+# Enum members the order path reads, bound once (see autotrader.model._BUY).
+_BUY: Final = OrderSide.BUY
+_MARKET: Final = OrderType.MARKET
+_FOK: Final = TimeInForce.FOK
+_TAKER: Final = Liquidity.TAKER
+_MAKER: Final = Liquidity.MAKER
+_FILLED: Final = OrderStatus.FILLED
+_PARTIALLY_FILLED: Final = OrderStatus.PARTIALLY_FILLED
+
 _BPS = Decimal(10_000)
 
 
@@ -322,9 +333,9 @@ class PaperVenue:
     def _refusal(self, record: WorkingOrder) -> str | None:
         request = record.request
         last = self._prices.get(request.symbol)
-        if request.order_type is OrderType.MARKET and last is None:
+        if request.order_type is _MARKET and last is None:
             return f"no market price for {request.symbol} yet: a market order cannot be priced"
-        if request.side is OrderSide.BUY and not request.reduce_only:
+        if request.side is _BUY and not request.reduce_only:
             reference = request.price or request.stop_price or last
             if reference is not None:
                 cost = self._cost(request.quantity, reference)
@@ -360,7 +371,7 @@ class PaperVenue:
     def _match(self, record: WorkingOrder, price: Decimal, *, taker: bool) -> None:
         """Try to fill ``record`` at market ``price``; ``taker`` when it arrives or is changed."""
         request = record.request
-        buy = request.side is OrderSide.BUY
+        buy = request.side is _BUY
         if not record.triggered and request.order_type in STOP_TYPES:
             assert request.stop_price is not None
             if not (price >= request.stop_price if buy else price <= request.stop_price):
@@ -382,7 +393,7 @@ class PaperVenue:
             fill_price = price if taker else limit
         remaining = request.quantity - record.filled
         quantity = self._fillable(request.symbol, remaining) if self._caps else remaining
-        if quantity < remaining and request.time_in_force is TimeInForce.FOK:
+        if quantity < remaining and request.time_in_force is _FOK:
             self._give_back(request.symbol, quantity)
             self._close(record, OrderStatus.EXPIRED)
             return
@@ -436,7 +447,7 @@ class PaperVenue:
             price,
             commission,
             asset,
-            Liquidity.TAKER if taker else Liquidity.MAKER,
+            _TAKER if taker else _MAKER,
             record.venue_order_id,
             self._now,
         )
@@ -446,10 +457,10 @@ class PaperVenue:
         record.notional += notional
         record.commission += commission
         if record.filled == request.quantity:
-            record.status = OrderStatus.FILLED
+            record.status = _FILLED
             self._unbook(record)
         else:
-            record.status = OrderStatus.PARTIALLY_FILLED
+            record.status = _PARTIALLY_FILLED
             if record.reserved:
                 self._reserve(record)
         self.on_event(fill)
