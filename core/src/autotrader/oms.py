@@ -376,7 +376,7 @@ class OrderManager:
         self._counts["total_fills"] += 1
         self.total_filled_notional += fill.quantity * fill.price
         self.total_commission += fill.commission
-        # What _evolve does, with the fields written directly: a fill always moves the pending
+        # What _replace does, with the fields written directly: a fill always moves the pending
         # quantity and never the terms, and building and walking a changes dict cost ~5k
         # instructions per fill (callgrind).
         previous = tracked.order if self._notifying else None
@@ -699,12 +699,8 @@ class OrderManager:
         return tracked.order
 
     def _replace(self, tracked: _Tracked, changes: dict[str, Any]) -> None:
-        previous_status, previous = self._evolve(tracked, changes)
-        self._announce(tracked, previous_status, previous)
-
-    def _evolve(self, tracked: _Tracked, changes: dict[str, Any]) -> tuple[OrderStatus, Order | None]:
-        """Apply ``changes``; returns the status before, and the snapshot before if anyone listens."""
-        previous = tracked.order if self._notifying else None
+        """Apply ``changes`` (keeping the pending quantities true), then announce the change."""
+        previous = tracked.order if self._notifying else None  # the snapshot before, for listeners
         previous_status = tracked.status
         moves = "filled_quantity" in changes or "quantity" in changes or changes.get("status") in _TERMINAL
         before = _open_exposure(tracked) if moves else ZERO
@@ -714,7 +710,7 @@ class OrderManager:
             self._move_pending(tracked.symbol, _open_exposure(tracked) - before)
         if tracked.request is not None and not _TERMS.isdisjoint(changes):
             tracked.request = None  # modified: the next send rebuilds the request from the order
-        return previous_status, previous
+        self._announce(tracked, previous_status, previous)
 
     def _move_pending(self, symbol: str, delta: Decimal) -> None:
         if delta:
