@@ -122,6 +122,8 @@ _TIME_IN_FORCE: Mapping[str, TimeInForce] = {tif.value: tif for tif in TimeInFor
 """By value: a dict lookup, where ``TimeInForce(value)`` runs Enum's lookup machinery per order."""
 
 _CIRCUIT_STATE_VALUES: Mapping[CircuitState, str] = {state: state.value for state in CircuitState}
+"""A dict lookup per order where the member's ``.value`` is a Python-level descriptor call."""
+
 # Enum members the order path reads, bound once (see autotrader.model._BUY).
 _BUY: Final = OrderSide.BUY
 _SELL: Final = OrderSide.SELL
@@ -130,7 +132,6 @@ _GTC: Final = TimeInForce.GTC
 
 _new_risk_context: Final = positional_constructor(RiskContext)
 """Built for every order: at the cost of a plain object (:mod:`autotrader.frozen`)."""
-"""A dict lookup per order where the member's ``.value`` is a Python-level descriptor call."""
 
 
 SETTLE_SECONDS: Final = 10.0
