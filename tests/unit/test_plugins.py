@@ -230,3 +230,14 @@ def test_an_absent_capability_can_say_why() -> None:
         Capabilities(absent_reasons={"order_type:LIMIT": "but it is there"})
     with pytest.raises(UnknownCapability):
         Capabilities(absent_reasons={"teleport": "no"})
+
+
+def test_direct_hook_by_keyword_leaves_a_missing_argument_to_pluggy() -> None:
+    pm, _ = make_plugin_manager(load_entry_points=False)
+    pm.register(_Partial())
+    pm.register(_NoArguments())
+    direct = DirectHook(pm.hook.autotrader_decision)
+    with pytest.warns(Warning, match="order"):
+        expected = pm.hook.autotrader_decision(decision="d")
+    with pytest.warns(Warning, match="order"):
+        assert direct(decision="d") == expected == ["none"]

@@ -134,11 +134,6 @@ def _picker(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
     return lambda source: ()
 
 
-def _arguments(argnames: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """What picks an implementation's positional arguments out of the hook call's keywords."""
-    return _picker(argnames)
-
-
 _Pick = Callable[[tuple[Any, ...]], tuple[Any, ...]]
 
 
@@ -163,10 +158,11 @@ class DirectHook:
     :meth:`call` takes the arguments by position, in the hookspec's order: the order path's
     calls, which then build no keyword dict and pick nothing out of one for an implementation
     that takes every argument in that order (callgrind: 6.2k -> 2.5k instructions around the risk
-    hook, once per order; the journal's hooks, four or five times).
+    hook, once per order; the journal's hooks, four or five times).  A call by keyword picks
+    the spec's arguments out of its keywords and takes the same path.
     """
 
-    __slots__ = ("_argnames", "_caller", "_calls", "_impls", "_live", "_positional")
+    __slots__ = ("_argnames", "_caller", "_impls", "_live", "_positional", "_spec_arguments")
 
     def __init__(self, caller: Any) -> None:
         self._caller = caller
@@ -175,44 +171,31 @@ class DirectHook:
         # compared with our copy on each call, without copying it (get_hookimpls() copies).
         live = getattr(caller, "_hookimpls", None)
         self._live: list[Any] | None = live if isinstance(live, list) else None
+        self._spec_arguments = _picker(self._argnames)
         self._impls: list[Any] = []
-        self._calls: (
-            tuple[tuple[Callable[..., Any], Callable[[dict[str, Any]], tuple[Any, ...]]], ...] | None
-        ) = None
         self._positional: tuple[tuple[Callable[..., Any], _Pick | None], ...] | None = None
         self._refresh(caller.get_hookimpls())
-
-    def _current(self) -> list[Any]:
-        return self._live if self._live is not None else self._caller.get_hookimpls()
 
     def _refresh(self, impls: list[Any]) -> None:
         self._impls = list(impls)
         opts = self._caller.spec.opts if self._caller.spec is not None else {}
-        plain = not (
+        plain = self._caller.spec is not None and not (
             opts.get("firstresult")
             or opts.get("historic")
             or any(i.hookwrapper or i.wrapper or i.kwargnames for i in impls)
         )
-        ordered = list(reversed(impls))
-        self._calls = tuple((i.function, _arguments(i.argnames)) for i in ordered) if plain else None
         self._positional = (
-            tuple((i.function, _positions(i.argnames, self._argnames)) for i in ordered)
-            if plain and self._argnames
+            tuple((i.function, _positions(i.argnames, self._argnames)) for i in reversed(impls))
+            if plain
             else None
         )
 
     def __call__(self, **kwargs: Any) -> Any:
-        impls = self._current()
-        if impls != self._impls:
-            self._refresh(impls)
-        if self._calls is None:
+        try:
+            args = self._spec_arguments(kwargs)
+        except KeyError:  # an argument left out: pluggy's own handling (and its warning)
             return self._caller(**kwargs)
-        results = []
-        for function, arguments in self._calls:
-            result = function(*arguments(kwargs))
-            if result is not None:
-                results.append(result)
-        return results
+        return self.call(*args)
 
     def call(self, *args: Any) -> Any:
         """The hook with ``args`` by position, in the order of the hookspec's arguments."""
@@ -220,7 +203,7 @@ class DirectHook:
         if impls != self._impls:
             self._refresh(impls)
         if self._positional is None:
-            return self(**dict(zip(self._argnames, args, strict=True)))
+            return self._caller(**dict(zip(self._argnames, args, strict=True)))
         results = []
         for function, pick in self._positional:
             result = function(*args) if pick is None else function(*pick(args))
