@@ -204,7 +204,10 @@ def test_paper_run_killed_with_sigkill_resumes_against_the_same_venue(tmp_path: 
         time.sleep(0.2)
         if journal.exists():
             with sqlite3.connect(journal) as db:
-                fills = db.execute("SELECT count(*) FROM events WHERE kind = 'fill'").fetchone()[0]
+                try:
+                    fills = db.execute("SELECT count(*) FROM events WHERE kind = 'fill'").fetchone()[0]
+                except sqlite3.OperationalError:  # the file exists, its schema not yet
+                    continue
     assert fills >= 3 and process.poll() is None, "the run should be trading when it is killed"
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=30)

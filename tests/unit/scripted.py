@@ -11,6 +11,7 @@ import itertools
 from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -29,6 +30,17 @@ from autotrader.model import (
     Position,
     TimeInForce,
 )
+
+
+@attrs.frozen
+class Decision:
+    """Duck-typed like ExecutionDecision, so engine tests pin the engine's contract only."""
+
+    action: str
+    symbol: str = "BTCUSDT"
+    size: Any = "1"
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+
 
 INSTRUMENT = Instrument("BTCUSDT", "BTC", "USDT", tick_size="0.01", lot_size="0.001", min_notional="5")
 

@@ -17,20 +17,10 @@ from autotrader.model import OrderRequest, OrderSide, OrderStatus, OrderType, Ti
 from autotrader.risk import RiskContext, RiskLimits, TradingState
 from autotrader.testing.support import IdleStrategy
 
-from .scripted import ScriptedAdapter
+from .scripted import Decision, ScriptedAdapter
 
 pytestmark = pytest.mark.anyio
 D = Decimal
-
-
-@attrs.frozen
-class Decision:
-    """Duck-typed like ExecutionDecision, so these tests pin the engine's contract only."""
-
-    action: str
-    symbol: str = "BTCUSDT"
-    size: Any = "1"
-    metadata: dict[str, Any] = attrs.field(factory=dict)
 
 
 def engine(**kw: Any) -> ExecutionEngine:

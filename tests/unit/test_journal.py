@@ -151,6 +151,20 @@ async def test_resume_sends_an_intent_the_venue_never_got(tmp_path: Path) -> Non
     assert second.oms.get_order(request.client_order_id).status is OrderStatus.FILLED  # type: ignore[union-attr]
 
 
+async def test_an_intent_cancelled_before_the_send_is_never_sent_after_a_crash(tmp_path: Path) -> None:
+    venue = ScriptedAdapter()
+    first = make_engine(tmp_path / "j.sqlite", venue)
+    await first.connect()
+    request = market(first)
+    first.oms.track(request)
+    await first.oms.cancel_order(request.client_order_id)  # ... and the process dies right after
+
+    second = make_engine(tmp_path / "j.sqlite", venue)
+    report = await second.resume()
+    assert report.resent == () and venue.submit_calls == 0
+    assert second.oms.get_order(request.client_order_id).status is OrderStatus.CANCELLED  # type: ignore[union-attr]
+
+
 async def test_resume_after_send_before_ack_reconciles_without_resending(tmp_path: Path) -> None:
     venue = ScriptedAdapter()
     first = make_engine(tmp_path / "j.sqlite", venue)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import time
@@ -163,9 +164,11 @@ class ExecutionEngine:
         for plugin in plugins:
             plugin_manager.register(plugin)
         self.journal: Journal | None = None
+        self._journal_plugin: JournalPlugin | None = None
         if journal is not None:
             self.journal = journal if not isinstance(journal, str | Path) else open_journal(journal)
-            plugin_manager.register(JournalPlugin(self.journal))
+            self._journal_plugin = JournalPlugin(self.journal)
+            plugin_manager.register(self._journal_plugin)
         plugin_manager.check_pending()
         self.hook = plugin_manager.hook
         cfg = self.config
@@ -431,18 +434,108 @@ class ExecutionEngine:
         """
         request = self.build_request(decision)
         if request is None:
-            if self._hook_decision is not None:
-                self._hook_decision.call(decision, None)
+            self._decided(decision, None)
             return None
         order = await self.submit(request)
+        self._decided(decision, order)
+        return order
+
+    async def execute_decisions(
+        self, decisions: Iterable[ExecutionDecision]
+    ) -> list[Order | InvalidOrder | RiskRejected | None]:
+        """Act on the decisions of one cycle, with one journal commit for all of their intents.
+
+        Each decision is built and checked in turn and tracked as soon as it passes, so the
+        checks of the next one count it (open orders, pending exposure); the state they see is
+        the state before any of the batch is sent.  The intents are then committed together --
+        checking and tracking never ``await``, so none of them can reach the wire first -- and
+        the orders are sent one by one, in order.  The result has an entry per decision: its
+        order, ``None`` when there was nothing to send, or the :class:`InvalidOrder` /
+        :class:`RiskRejected` that stopped it.
+
+        What is not sent yet is withdrawn (cancelled, never sent) when the trading state changes
+        while the batch goes out -- the kill switch, a halt: it was checked under rules no longer
+        in force -- and when sending is cancelled or fails with anything but a rejection.
+        """
+        batch = list(decisions)
+        results: list[Order | InvalidOrder | RiskRejected | None] = [None] * len(batch)
+        to_send: list[tuple[int, str]] = []
+        state = self.trading_state
+        together = (
+            self._journal_plugin.committed_together()
+            if self._journal_plugin is not None
+            else contextlib.nullcontext()
+        )
+        try:
+            with together:
+                for index, decision in enumerate(batch):
+                    try:
+                        request = self.build_request(decision)
+                        if request is not None:
+                            self.pretrade_check(request)
+                            self.oms.track(request)
+                            to_send.append((index, request.client_order_id))
+                    except (InvalidOrder, RiskRejected) as exc:
+                        results[index] = exc
+        except BaseException:
+            self._withdraw([coid for _, coid in to_send], "not sent: the batch's intents were not committed")
+            raise
+        sent = 0
+        try:
+            for index, coid in to_send:
+                if self.trading_state is not state:
+                    break
+                sent += 1
+                try:
+                    order = await self.oms.send(coid)
+                except InvalidOrder as exc:  # the venue's (the order is REJECTED) or no longer PENDING
+                    results[index] = exc
+                    continue
+                results[index] = order
+                self._decided(batch[index], order)
+        finally:
+            unsent = [coid for _, coid in to_send[sent:]]
+            if unsent:
+                reason = f"not sent: trading state is {self.trading_state.value}"
+                if self.trading_state is state:
+                    reason = "not sent: the batch was interrupted"
+                for (index, _), left in zip(to_send[sent:], self._withdraw(unsent, reason), strict=True):
+                    results[index] = left
+        tracked = {index for index, _ in to_send}
+        for index, decision in enumerate(batch):
+            if index not in tracked and results[index] is None:
+                self._decided(decision, None)
+        return results
+
+    def _withdraw(self, client_order_ids: list[str], reason: str) -> list[Order | None]:
+        """Cancel tracked orders that were never sent; returns each as it stands afterwards.
+
+        One that is no longer PENDING (the kill switch cancelled it first) is left as it is,
+        and one failure does not stop the rest.
+        """
+        withdrawn: list[Order | None] = []
+        for coid in client_order_ids:
+            try:
+                withdrawn.append(self.oms.withdraw(coid, reason))
+                continue
+            except InvalidOrder:
+                pass
+            except Exception:
+                log.exception("could not withdraw %s", coid)
+            withdrawn.append(self.oms.get_order(coid))
+        return withdrawn
+
+    def _decided(self, decision: ExecutionDecision, order: Order | None) -> None:
+        """Tell the decision hook (also of a decision with nothing to send) and the subscribers."""
         if self._hook_decision is not None:
             self._hook_decision.call(decision, order)
+        if order is None:
+            return
         for callback in self._decision_subscribers:
             try:
                 callback(decision, order)
             except Exception:
                 log.exception("decision subscriber %r failed", callback)
-        return order
 
     # ------------------------------------------------------------------ market data
     async def update_market(self, symbol: str, price: Decimal) -> None:
@@ -459,6 +552,8 @@ class ExecutionEngine:
         for symbol, data in market_data.items():
             if "price" in data:
                 await self.update_market(symbol, decimal_from_user(data["price"], f"{symbol}.price"))
+        decisions: list[ExecutionDecision] = []
+        deciding: set[str] = set()  # symbols with a decision in this cycle's batch
         for symbol, data in market_data.items():
             signal = dict(data)
             signal.setdefault("position", self.oms.positions.quantity(symbol))
@@ -468,17 +563,17 @@ class ExecutionEngine:
             if (
                 self.config.hold_while_working
                 and str(decision.action).upper() not in ("CLOSE", "FLAT", "EXIT")
-                and self.oms.get_active_orders(symbol)
+                and (decision.symbol in deciding or self.oms.get_active_orders(decision.symbol))
             ):
-                log.debug("decision for %s held: an order is still working", symbol)
+                log.debug("decision for %s held: an order is still working", decision.symbol)
                 continue
-            try:
-                order = await self.execute_decision(decision)
-            except (InvalidOrder, RiskRejected) as exc:
-                log.warning("decision for %s not executed: %s", symbol, exc)
-                continue
-            if order is not None:
-                orders.append(order)
+            decisions.append(decision)
+            deciding.add(decision.symbol)
+        for decision, result in zip(decisions, await self.execute_decisions(decisions), strict=True):
+            if isinstance(result, InvalidOrder | RiskRejected):
+                log.warning("decision for %s not executed: %s", decision.symbol, result)
+            elif result is not None:
+                orders.append(result)
         if self.journal is not None:
             self.journal.flush()
         return orders

@@ -21,6 +21,7 @@ hooks; :func:`load_state` reads a journal back for recovery.
 from __future__ import annotations
 
 import abc
+import contextlib
 import functools
 import json
 import logging
@@ -330,7 +331,10 @@ def open_journal(url: str | Path, **kwargs: Any) -> Journal:
 
 _DURABLE_STATUSES: Final = frozenset({OrderStatus.PENDING, OrderStatus.REJECTED, OrderStatus.UNKNOWN})
 """Order states on disk before the engine goes on: the intent before the send, and outcomes the
-venue cannot tell us again (a local reject, an outcome nobody knows)."""
+venue cannot tell us again (a local reject, an outcome nobody knows).  So is a CANCELLED that
+follows PENDING: an intent withdrawn before it was sent."""
+_PENDING: Final = OrderStatus.PENDING
+_CANCELLED: Final = OrderStatus.CANCELLED
 
 
 class JournalPlugin:
@@ -350,10 +354,37 @@ class JournalPlugin:
         # measured 35k instructions a record against these hooks' 21k.)
         self._order = converter.get_unstructure_hook(Order)
         self._fill = converter.get_unstructure_hook(Fill)
+        self._deferring = 0
+
+    @contextlib.contextmanager
+    def committed_together(self) -> Iterator[None]:
+        """Hold back the commits of durable records appended inside; commit them all on the way out.
+
+        Group commit for a batch of orders checked and tracked in one synchronous step: their
+        intents cost one commit instead of one each (~20 us apiece).  The block must not
+        ``await``: nothing in it can reach the wire before the commit at its exit, which is what
+        keeps "the intent is on disk before the send" true.  If that commit fails the error
+        propagates, and the caller must not send what the block tracked.
+        """
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
+            if not self._deferring:
+                self.journal.flush()
+
+    def _durable(self, durable: bool) -> bool:
+        return durable and not self._deferring
 
     @hookimpl
     def autotrader_order_updated(self, order: Order, previous: Order | None) -> None:
-        durable = order.status in _DURABLE_STATUSES
+        status = order.status
+        durable = (
+            status in _DURABLE_STATUSES
+            # Withdrawn before it was sent: recovery would send a PENDING intent the venue lacks.
+            or (status is _CANCELLED and previous is not None and previous.status is _PENDING)
+        ) and not self._deferring
         self.journal.append("order", self._order(order), order.client_order_id, durable=durable)
 
     @hookimpl
@@ -368,19 +399,30 @@ class JournalPlugin:
 
     @hookimpl
     def autotrader_dead_letter(self, letter: DeadLetter) -> None:
-        self.journal.append("dead_letter", converter.unstructure(letter), letter.client_order_id)
+        self.journal.append(
+            "dead_letter",
+            converter.unstructure(letter),
+            letter.client_order_id,
+            durable=self._durable(True),
+        )
 
     @hookimpl
     def autotrader_oms_anomaly(self, kind: str, detail: str) -> None:
-        self.journal.append("anomaly", {"kind": kind, "detail": detail})
+        self.journal.append("anomaly", {"kind": kind, "detail": detail}, durable=self._durable(True))
 
     @hookimpl
     def autotrader_trading_state_changed(self, old: str, new: str, reason: str) -> None:
-        self.journal.append("trading_state", {"old": old, "new": new, "reason": reason})
+        self.journal.append(
+            "trading_state", {"old": old, "new": new, "reason": reason}, durable=self._durable(True)
+        )
 
     @hookimpl
     def autotrader_kill_switch(self, engine: Any, reason: str, close_positions: bool) -> None:
-        self.journal.append("kill_switch", {"reason": reason, "close_positions": close_positions})
+        self.journal.append(
+            "kill_switch",
+            {"reason": reason, "close_positions": close_positions},
+            durable=self._durable(True),
+        )
 
 
 @attrs.frozen

@@ -433,6 +433,10 @@ class OrderManager:
         """Send a tracked PENDING order."""
         return await self._dispatch(_still_pending(self._require(client_order_id)))
 
+    def withdraw(self, client_order_id: str, reason: str) -> Order:
+        """Cancel a tracked order that was never sent (PENDING -> CANCELLED); nothing reaches the venue."""
+        return self._set_status(_still_pending(self._require(client_order_id)), OrderStatus.CANCELLED, reason)
+
     async def resend_absent(self, client_order_id: str) -> Order:
         """Send an order the venue has twice confirmed it never received (recovery only)."""
         tracked = self._require(client_order_id)
