@@ -8,7 +8,9 @@ Other records (acks, fills, positions) are buffered and committed with the next 
 once the oldest is ``max_delay`` old (checked on every append and by :meth:`SqliteJournal.flush`,
 which the engine calls on a short timer): batching the writes, not the guarantees.  A crash that
 loses buffered records loses nothing, because recovery reconciles every order the journal left
-open with the venue, by client order id, and pulls its fills from there.
+open with the venue, by client order id, and pulls its fills from there.  The orders of one
+cycle share one commit (:meth:`JournalPlugin.committed_together`, used by
+``ExecutionEngine.execute_decisions``): all their intents are on disk before the first is sent.
 
 Records hold the plain data of model objects (the :data:`autotrader.model.converter`) as compact
 JSON, never a credential.  The schema is versioned (``PRAGMA user_version``) and migrated
