@@ -424,7 +424,7 @@ class PaperVenue:
             raw, rounding = price * (1 + self.slippage_bps / _BPS), ROUND_CEILING
         else:
             raw, rounding = price * (1 - self.slippage_bps / _BPS), ROUND_FLOOR
-        return max((raw / tick).to_integral_value(rounding=rounding) * tick, tick)
+        return max((raw / tick).to_integral_value(rounding) * tick, tick)
 
     def _execute(self, record: WorkingOrder, quantity: Decimal, price: Decimal, taker: bool) -> None:
         request = record.request
