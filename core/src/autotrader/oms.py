@@ -28,7 +28,7 @@ from autotrader.errors import (
     OrderNotFound,
     OrderRejected,
 )
-from autotrader.lifecycle import can_transition, stale
+from autotrader.lifecycle import TRANSITIONS, can_transition, stale
 from autotrader.model import (
     ZERO,
     ClientOrderIdFactory,
@@ -389,16 +389,19 @@ class OrderManager:
         # instructions per fill (callgrind).
         previous = tracked.order if self._notifying else None
         previous_status = order.status
-        before = _open_exposure(tracked)
         tracked.filled_quantity = filled
         tracked.average_fill_price = average
         tracked.commission = order.commission + fill.commission
         target = _FILLED if filled == order.quantity else _PARTIALLY_FILLED
-        if target is not previous_status and can_transition(previous_status, target):
+        if target is not previous_status and target in TRANSITIONS[previous_status]:
             tracked.status = target
         tracked.updated_at = self._clock()
         tracked._snapshot = None
-        self._move_pending(tracked.symbol, _open_exposure(tracked) - before)
+        if previous_status not in _TERMINAL:
+            # What _open_exposure(after) - _open_exposure(before) comes to, in one operation
+            # instead of five: an open order's remainder shrinks by the fill, and one the fill
+            # completes (FILLED, the only terminal state a fill leads to) has none left.
+            self._move_pending(tracked.symbol, -fill.quantity if order.side is _BUY else fill.quantity)
         # The fill is announced (and journaled) before the order's new status, so a journal cut
         # anywhere in between never holds a FILLED order without the fill that filled it.
         position = self.positions.apply(fill)
@@ -410,7 +413,10 @@ class OrderManager:
                 self._hook_fill.call(fill, updated)
         if self._hook_position is not None:
             self._hook_position.call(position)
-        self._announce(tracked, previous_status, previous)
+        if tracked.status is not previous_status and tracked.status in _TERMINAL:  # as _announce
+            self._complete(tracked, previous_status)
+        if self._notifying:
+            self._notify(tracked.order, previous)
         return True
 
     # ------------------------------------------------------------------ order entry
@@ -713,7 +719,9 @@ class OrderManager:
         moves = "filled_quantity" in changes or "quantity" in changes or changes.get("status") in _TERMINAL
         before = _open_exposure(tracked) if moves else ZERO
         changes["updated_at"] = self._clock()
-        tracked.change(changes)
+        for name, value in changes.items():  # tracked.change(changes), without the call
+            setattr(tracked, name, value)
+        tracked._snapshot = None
         if moves:
             self._move_pending(tracked.symbol, _open_exposure(tracked) - before)
         if tracked.request is not None and not _TERMS.isdisjoint(changes):

@@ -401,14 +401,29 @@ class ResiliencyManager:
         :class:`AmbiguousOutcome` if the order's fate could not be established (the OMS keeps
         it as UNKNOWN and reconciles later).
         """
+        # The first attempt is made here, bare, because it almost always succeeds: the closure
+        # and the two coroutines of the recovery path cost ~5k instructions an order (callgrind).
+        try:
+            update = await self._guarded("submit_order", self.adapter.submit_order, request)
+        except Exception as exc:
+            first_error = exc
+        else:
+            return _new_submit_outcome(update, False, 1)
+        return await self._submit_recovering(request, first_error)
+
+    async def _submit_recovering(self, request: OrderRequest, first_error: Exception) -> SubmitOutcome:
+        """:meth:`submit_order` after its first attempt raised ``first_error``: reconcile an
+        ambiguous outcome, retry what surely did not execute, dead-letter what is given up."""
         attempts = 0
 
         async def attempt() -> SubmitOutcome:
             nonlocal attempts
             attempts += 1
             try:
+                if attempts == 1:
+                    raise first_error  # the first attempt's outcome, handled as any attempt's
                 update = await self._guarded("submit_order", self.adapter.submit_order, request)
-                return _new_submit_outcome(update, False, attempts)  # once per order
+                return _new_submit_outcome(update, False, attempts)
             except Exception as exc:
                 if self.classify(exc) is not ErrorAction.RECONCILE:
                     raise
