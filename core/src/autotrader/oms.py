@@ -334,7 +334,7 @@ class OrderManager:
                 self._hook_behind.call(tracked.order, filled)
         status = update.status
         if status is not order.status:
-            if can_transition(order.status, status):
+            if status in TRANSITIONS[order.status]:  # can_transition, inline (twice an order)
                 changes["status"] = status
                 if update.reason:
                     changes["reason"] = update.reason

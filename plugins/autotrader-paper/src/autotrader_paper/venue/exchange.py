@@ -391,12 +391,13 @@ class PaperVenue:
             if not taker and self.fill_probability < 1.0 and self.rng.random() >= self.fill_probability:
                 return  # crossed, but the queue ahead took the liquidity this time
             fill_price = price if taker else limit
-        remaining = request.quantity - record.filled
-        quantity = self._fillable(request.symbol, remaining) if self._caps else remaining
-        if quantity < remaining and request.time_in_force is _FOK:
-            self._give_back(request.symbol, quantity)
-            self._close(record, OrderStatus.EXPIRED)
-            return
+        remaining = quantity = request.quantity - record.filled
+        if self._caps:  # else all of it can fill
+            quantity = self._fillable(request.symbol, remaining)
+            if quantity < remaining and request.time_in_force is _FOK:
+                self._give_back(request.symbol, quantity)
+                self._close(record, OrderStatus.EXPIRED)
+                return
         if quantity > ZERO:
             self._execute(record, quantity, fill_price, taker)
         if record.status.is_open and (immediate_only or request.order_type in MARKET_LIKE):
@@ -432,7 +433,7 @@ class PaperVenue:
         notional = quantity * price
         commission = notional * self.commission_bps / _BPS
         asset = record.settlement_asset
-        self.account.settle(request.symbol, asset, request.side, quantity, price, commission)
+        self.account.settle(request.symbol, asset, request.side, quantity, price, notional, commission)
         trade_id = f"{self.session_id}-T{next(self._trade_ids)}"
         # Fill's fields by position, in its order (venue, trade_id, client_order_id, symbol,
         # side, quantity, price, commission, commission_asset, liquidity, venue_order_id,
