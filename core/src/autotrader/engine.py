@@ -321,7 +321,7 @@ class ExecutionEngine:
             raise InvalidOrder("action", f"unknown action {decision.action!r}")
         if quantity <= ZERO:
             raise InvalidOrder("size", f"must be positive, got {quantity}")
-        if instrument is not None:
+        if instrument is not None and not instrument.on_lot(quantity):
             rounded = instrument.round_quantity(quantity)
             if rounded != quantity:
                 if self.config.quantity_rounding == "reject":
