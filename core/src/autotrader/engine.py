@@ -42,7 +42,7 @@ from autotrader.oms import OrderManager
 from autotrader.plugins import DirectHook, live_hook, make_plugin_manager
 from autotrader.recovery import RecoveryReport, reconcile_with_venue, restore_from_journal
 from autotrader.resiliency import CircuitState, ResiliencyManager
-from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState
+from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState, pretrade_violations
 
 if TYPE_CHECKING:
     from autotrader.strategy import ExecutionDecision
@@ -199,6 +199,16 @@ class ExecutionEngine:
         self.oms.on_fill(self._on_fill)
         self._hook_decision = live_hook(self.hook, "autotrader_decision")
         self._pretrade_hook = DirectHook(self.hook.autotrader_pretrade_check)
+        self._builtin_checks = next(
+            (
+                impl.function
+                for impl in self.hook.autotrader_pretrade_check.get_hookimpls()
+                if type(impl.plugin) is BuiltinRiskChecks
+            ),
+            None,
+        )
+        """The built-in checks' hook function: while it is the hook's only implementation, the
+        checks run without a RiskContext (see :meth:`pretrade_check`)."""
         self.trading_state = TradingState.ACTIVE
         self.connected = False
         self.running = False
@@ -394,13 +404,16 @@ class ExecutionEngine:
         return order_type, tif
 
     def risk_context(self, request: OrderRequest) -> RiskContext:
+        return _new_risk_context(*self._risk_inputs(request))
+
+    def _risk_inputs(self, request: OrderRequest) -> tuple[Any, ...]:
+        """The fields of ``request``'s :class:`RiskContext`, in their order (trading_state,
+        strategy_status, circuit_state, open_orders, position, pending, last_price, instrument,
+        balances, limits)."""
         symbol = request.symbol
         open_orders, position, pending = self.oms.exposure(symbol)
         status = getattr(self.strategy, "status", "ACTIVE")
-        # By position, in RiskContext's field order (trading_state, strategy_status,
-        # circuit_state, open_orders, position, pending, last_price, instrument, balances,
-        # limits): built for every order, and ten keywords cost ~0.4 us.
-        return _new_risk_context(
+        return (
             self.trading_state,
             status if type(status) is str else str(status),
             _CIRCUIT_STATE_VALUES[self.resiliency.circuit.state],
@@ -414,10 +427,21 @@ class ExecutionEngine:
         )
 
     def pretrade_check(self, request: OrderRequest) -> None:
-        """Validate against the instrument and run every risk hook; raise on any violation."""
+        """Validate against the instrument and run every risk hook; raise on any violation.
+
+        While the built-in checks are the only ones registered, they are run directly on the
+        context's fields, as their hook implementation would run them on the context: the same
+        answer without building a RiskContext and calling through the hook (~6k instructions
+        an order, callgrind).
+        """
         instrument = self.instruments.get(request.symbol)
         if instrument is not None:
             instrument.validate(request, reference_price=self.last_prices.get(request.symbol))
+        if self._builtin_checks is not None and self._pretrade_hook.only() is self._builtin_checks:
+            violations = pretrade_violations(request, *self._risk_inputs(request))
+            if violations:
+                raise RiskRejected(violations)
+            return
         results = self._pretrade_hook.call(request, self.risk_context(request))
         if any(results):
             raise RiskRejected([v for result in results if result for v in result])
