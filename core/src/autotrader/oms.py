@@ -413,7 +413,7 @@ class OrderManager:
                 self._hook_fill.call(fill, updated)
         if self._hook_position is not None:
             self._hook_position.call(position)
-        if tracked.status is not previous_status and tracked.status in _TERMINAL:  # as _announce
+        if tracked.status is not previous_status and tracked.status in _TERMINAL:  # as _replace
             self._complete(tracked, previous_status)
         if self._notifying:
             self._notify(tracked.order, previous)
@@ -726,18 +726,16 @@ class OrderManager:
             self._move_pending(tracked.symbol, _open_exposure(tracked) - before)
         if tracked.request is not None and not _TERMS.isdisjoint(changes):
             tracked.request = None  # modified: the next send rebuilds the request from the order
-        self._announce(tracked, previous_status, previous)
-
-    def _move_pending(self, symbol: str, delta: Decimal) -> None:
-        if delta:
-            self._pending[symbol] = self._pending.get(symbol, ZERO) + delta
-
-    def _announce(self, tracked: _Tracked, previous_status: OrderStatus, previous: Order | None) -> None:
+        # Announced as apply_fill announces a fill's change: the order completes, then listeners.
         status = tracked.status
         if status is not previous_status and status in _TERMINAL:
             self._complete(tracked, previous_status)
         if self._notifying:
             self._notify(tracked.order, previous)
+
+    def _move_pending(self, symbol: str, delta: Decimal) -> None:
+        if delta:
+            self._pending[symbol] = self._pending.get(symbol, ZERO) + delta
 
     def _complete(self, tracked: _Tracked, previous_status: OrderStatus) -> None:
         order = tracked
@@ -749,7 +747,7 @@ class OrderManager:
         self._active.pop(coid, None)
         self._completed[coid] = tracked
         while len(self._completed) > self._max_completed:
-            self._completed.popitem(last=False)
+            self._completed.popitem(False)  # oldest first; by position: a C keyword parse is ~1k
         if order.status is _FILLED:
             self._counts["filled_orders"] += 1
             if tracked.sent_at is not None:
