@@ -406,7 +406,8 @@ class OrderManager:
         # anywhere in between never holds a FILLED order without the fill that filled it.
         position = self.positions.apply(fill)
         if self._fill_listeners or self._hook_fill is not None:
-            updated = tracked.order
+            # The snapshot tracked.order would build (it was reset above), without the property.
+            updated = tracked._snapshot = new_order(*_read_fields(tracked))
             for listener in self._fill_listeners:
                 listener(fill, updated)
             if self._hook_fill is not None:
