@@ -431,8 +431,8 @@ class ExecutionEngine:
 
         While the built-in checks are the only ones registered, they are run directly on the
         context's fields, as their hook implementation would run them on the context: the same
-        answer without building a RiskContext and calling through the hook (~6k instructions
-        an order, callgrind).
+        answer without building a RiskContext and calling through the hook (callgrind: 2.7k
+        instructions an order less).
         """
         instrument = self.instruments.get(request.symbol)
         if instrument is not None:

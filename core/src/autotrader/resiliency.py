@@ -402,7 +402,7 @@ class ResiliencyManager:
         it as UNKNOWN and reconciles later).
         """
         # The first attempt is made here, bare, because it almost always succeeds: the closure
-        # and the two coroutines of the recovery path cost ~5k instructions an order (callgrind).
+        # and the two coroutines of the recovery path were built for every order.
         try:
             update = await self._guarded("submit_order", self.adapter.submit_order, request)
         except Exception as exc:

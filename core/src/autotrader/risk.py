@@ -134,7 +134,7 @@ def pretrade_violations(
 
     Taking the fields rather than the context lets the engine, when these are the only checks
     registered, run them without building the context and going through the hook (callgrind:
-    ~6k instructions an order).
+    2.7k instructions an order less).
     """
     if trading_state is _HALTED:
         return ["trading is HALTED"]
