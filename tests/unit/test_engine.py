@@ -14,7 +14,7 @@ from autotrader.engine import ExecutionConfig, ExecutionEngine, KillSwitch
 from autotrader.errors import ConfigError, InvalidOrder, RiskRejected, UnsupportedBackend
 from autotrader.hookspecs import hookimpl
 from autotrader.model import OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce
-from autotrader.risk import RiskContext, RiskLimits, TradingState
+from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState
 from autotrader.testing.support import IdleStrategy
 
 from .scripted import Decision, ScriptedAdapter
@@ -192,6 +192,35 @@ async def test_risk_plugins_add_checks() -> None:
     with pytest.raises(RiskRejected, match="sells are disabled"):
         await e.execute_decision(Decision("SHORT"))  # type: ignore[arg-type]
     assert await e.execute_decision(Decision("LONG")) is not None  # type: ignore[arg-type]
+
+
+async def test_a_risk_plugin_registered_after_the_engine_is_asked() -> None:
+    class NoSells:
+        @hookimpl
+        def autotrader_pretrade_check(self, request: OrderRequest, context: RiskContext) -> list[str]:
+            return ["sells are disabled"] if request.side is OrderSide.SELL else []
+
+    e = await connected()
+    assert await e.execute_decision(Decision("SHORT")) is not None  # type: ignore[arg-type]
+    plugin = NoSells()
+    e.plugin_manager.register(plugin)
+    with pytest.raises(RiskRejected, match="sells are disabled"):
+        await e.execute_decision(Decision("SHORT"))  # type: ignore[arg-type]
+    e.plugin_manager.unregister(plugin)
+    assert await e.execute_decision(Decision("SHORT")) is not None  # type: ignore[arg-type]
+
+
+async def test_the_built_in_checks_alone_answer_as_their_hook_does() -> None:
+    e = await connected(risk=RiskLimits(price_band_pct=D("0.01"), max_open_orders=0, max_order_notional=1))
+    await e.update_market("BTCUSDT", D(50000))
+    e.set_trading_state(TradingState.REDUCING)
+    request = e.build_request(Decision("LONG", metadata={"limit_price": 40000}))  # type: ignore[arg-type]
+    assert request is not None
+    by_hook = BuiltinRiskChecks().autotrader_pretrade_check(request, e.risk_context(request))
+    assert len(by_hook) == 4  # REDUCING, open orders, notional, price band
+    with pytest.raises(RiskRejected) as direct:
+        e.pretrade_check(request)
+    assert direct.value.violations == by_hook
 
 
 async def test_kill_switch_cancels_flattens_and_disconnects() -> None:

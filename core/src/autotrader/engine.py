@@ -38,13 +38,12 @@ from autotrader.model import (
     OrderType,
     TimeInForce,
     decimal_from_user,
-    new_order_request,
 )
 from autotrader.oms import OrderManager
 from autotrader.plugins import DirectHook, live_hook, make_plugin_manager
 from autotrader.recovery import RecoveryReport, reconcile_with_venue, restore_from_journal
 from autotrader.resiliency import CircuitState, ResiliencyManager
-from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState
+from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState, pretrade_violations
 
 if TYPE_CHECKING:
     from autotrader.strategy import ExecutionDecision
@@ -131,6 +130,10 @@ _SELL: Final = OrderSide.SELL
 _MARKET: Final = OrderType.MARKET
 _GTC: Final = TimeInForce.GTC
 
+_new_request: Final = positional_constructor(OrderRequest, convert=False)
+"""``OrderRequest(*every_field)`` for :meth:`ExecutionEngine.build_request`, whose quantity and
+prices are finite Decimals already (the converters' own result): checked by the class's
+``__attrs_post_init__`` as always, without three converter calls per order."""
 _new_risk_context: Final = positional_constructor(RiskContext)
 """Built for every order: at the cost of a plain object (:mod:`autotrader.frozen`)."""
 
@@ -199,6 +202,16 @@ class ExecutionEngine:
         self.oms.on_fill(self._on_fill)
         self._hook_decision = live_hook(self.hook, "autotrader_decision")
         self._pretrade_hook = DirectHook(self.hook.autotrader_pretrade_check)
+        self._builtin_checks = next(
+            (
+                impl.function
+                for impl in self.hook.autotrader_pretrade_check.get_hookimpls()
+                if type(impl.plugin) is BuiltinRiskChecks
+            ),
+            None,
+        )
+        """The built-in checks' hook function: while it is the hook's only implementation, the
+        checks run without a RiskContext (see :meth:`pretrade_check`)."""
         self.trading_state = TradingState.ACTIVE
         self.connected = False
         self.running = False
@@ -321,7 +334,7 @@ class ExecutionEngine:
             raise InvalidOrder("action", f"unknown action {decision.action!r}")
         if quantity <= ZERO:
             raise InvalidOrder("size", f"must be positive, got {quantity}")
-        if instrument is not None:
+        if instrument is not None and not instrument.on_lot(quantity):
             rounded = instrument.round_quantity(quantity)
             if rounded != quantity:
                 if self.config.quantity_rounding == "reject":
@@ -355,7 +368,7 @@ class ExecutionEngine:
         )
         # By position, in OrderRequest's field order: one request per order, and nine
         # keywords cost ~0.4 us.
-        return new_order_request(
+        return _new_request(
             self.oms.new_client_order_id(),
             symbol,
             side,
@@ -394,18 +407,22 @@ class ExecutionEngine:
         return order_type, tif
 
     def risk_context(self, request: OrderRequest) -> RiskContext:
+        return _new_risk_context(*self._risk_inputs(request))
+
+    def _risk_inputs(self, request: OrderRequest) -> tuple[Any, ...]:
+        """The fields of ``request``'s :class:`RiskContext`, in their order (trading_state,
+        strategy_status, circuit_state, open_orders, position, pending, last_price, instrument,
+        balances, limits)."""
         symbol = request.symbol
-        oms = self.oms
-        # By position, in RiskContext's field order (trading_state, strategy_status,
-        # circuit_state, open_orders, position, pending, last_price, instrument, balances,
-        # limits): built for every order, and ten keywords cost ~0.4 us.
-        return _new_risk_context(
+        open_orders, position, pending = self.oms.exposure(symbol)
+        status = getattr(self.strategy, "status", "ACTIVE")
+        return (
             self.trading_state,
-            str(getattr(self.strategy, "status", "ACTIVE")),
+            status if type(status) is str else str(status),
             _CIRCUIT_STATE_VALUES[self.resiliency.circuit.state],
-            oms.open_order_count,
-            oms.positions.quantity(symbol),
-            oms.pending_quantity(symbol),
+            open_orders,
+            position,
+            pending,
             self.last_prices.get(symbol),
             self.instruments.get(symbol),
             self.balances,
@@ -413,10 +430,21 @@ class ExecutionEngine:
         )
 
     def pretrade_check(self, request: OrderRequest) -> None:
-        """Validate against the instrument and run every risk hook; raise on any violation."""
+        """Validate against the instrument and run every risk hook; raise on any violation.
+
+        While the built-in checks are the only ones registered, they are run directly on the
+        context's fields, as their hook implementation would run them on the context: the same
+        answer without building a RiskContext and calling through the hook (callgrind: 2.7k
+        instructions an order less).
+        """
         instrument = self.instruments.get(request.symbol)
         if instrument is not None:
             instrument.validate(request, reference_price=self.last_prices.get(request.symbol))
+        if self._builtin_checks is not None and self._pretrade_hook.only() is self._builtin_checks:
+            violations = pretrade_violations(request, *self._risk_inputs(request))
+            if violations:
+                raise RiskRejected(violations)
+            return
         results = self._pretrade_hook.call(request, self.risk_context(request))
         if any(results):
             raise RiskRejected([v for result in results if result for v in result])

@@ -35,8 +35,13 @@ __all__ = ["positional_constructor"]
 T = TypeVar("T")
 
 
-def positional_constructor(cls: type[T]) -> Callable[..., T]:
+def positional_constructor(cls: type[T], *, convert: bool = True) -> Callable[..., T]:
     """``make(*values)`` building ``cls(*values)`` (every field, in order) without ``__init__``.
+
+    ``convert=False`` leaves out the fields' converters, for a caller whose values are already
+    what the converters return (the engine's request quantities and prices are Decimals from
+    :func:`~autotrader.model.decimal_from_user`): the converters would hand them back as they
+    are, at a call each.  ``__attrs_post_init__`` still runs.
 
     Raises :class:`TypeError` for a class it cannot build faithfully.
     """
@@ -55,7 +60,7 @@ def positional_constructor(cls: type[T]) -> Callable[..., T]:
             raise TypeError(
                 f"{cls.__qualname__}.{field.name} converts with the instance; use the constructor"
             )
-        if field.converter is not None:
+        if field.converter is not None and convert:
             converters[f"_c{i}"] = field.converter
         if field.alias != field.name:
             raise TypeError(f"{cls.__qualname__}.{field.name} has an alias; use the constructor")

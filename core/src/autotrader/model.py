@@ -207,7 +207,9 @@ def _opt_decimal(value: object) -> Decimal | None:
 
 def _quantize_to_step(value: Decimal, step: Decimal, rounding: str, field: str) -> Decimal:
     try:
-        return (value / step).to_integral_value(rounding=rounding) * step
+        # ``rounding`` by position: a keyword to a C method is parsed at ~1k instructions, a
+        # fifth of the rounding (callgrind).
+        return (value / step).to_integral_value(rounding) * step
     except InvalidOperation:
         raise InvalidOrder(field, f"{value} is too large to express in steps of {step}") from None
 
@@ -220,6 +222,16 @@ def _on_step(value: Decimal, step: Decimal, field: str) -> bool:
 
 
 # --------------------------------------------------------------------------- instruments
+
+_last_valid: tuple[OrderRequest, Instrument, Decimal | None] | None = None
+"""The last ``(request, instrument, reference_price)`` :meth:`Instrument.validate` passed.
+
+An order is validated twice against the same instrument: by the engine before it is tracked,
+and by the broker adapter before the wire (each must, as either may be used alone).  The three
+are immutable, so the answer for the very same objects cannot have changed: the second call
+returns at once (callgrind: 1.3k instructions against 4.6k).  Compared by identity, so an equal
+but different request is checked in full.
+"""
 
 
 @attrs.frozen
@@ -257,11 +269,23 @@ class Instrument:
         """Round down to the lot size (never more than asked)."""
         return _quantize_to_step(quantity, self.lot_size, ROUND_DOWN, "quantity")
 
+    def on_lot(self, quantity: Decimal) -> bool:
+        """Whether ``quantity`` is a whole number of lots (what :meth:`round_quantity` keeps).
+
+        One remainder, where rounding is a division, a rounding and a product: an order's
+        size is almost always on the lot already (callgrind: 2.0k instructions against 4.4k).
+        """
+        return _on_step(quantity, self.lot_size, "quantity")
+
     def validate(self, request: OrderRequest, *, reference_price: Decimal | None = None) -> None:
         """Raise :class:`InvalidOrder` naming the field if ``request`` breaks a filter.
 
         ``reference_price`` (last trade) is used for the notional of a market order.
         """
+        global _last_valid  # the one-entry memo below
+        last = _last_valid
+        if last is not None and last[0] is request and last[1] is self and last[2] is reference_price:
+            return
         qty = request.quantity
         if self.max_quantity is not None and qty > self.max_quantity:
             raise InvalidOrder("quantity", f"{qty} is above the maximum {self.max_quantity}")
@@ -276,6 +300,7 @@ class Instrument:
         price = request.price or request.stop_price or reference_price
         if self.min_notional > ZERO and price is not None and qty * price < self.min_notional:
             raise InvalidOrder("notional", f"{qty * price} is below the minimum notional {self.min_notional}")
+        _last_valid = (request, self, reference_price)
 
     def _validate_price(self, name: str, value: Decimal) -> None:
         if not _on_step(value, self.tick_size, name):
@@ -495,21 +520,27 @@ class Position:
         """The position after a fill: average price on increase, realized P&L on reduce/flip."""
         # Built directly rather than by attrs.evolve: this runs twice per fill on the order path
         # (the OMS's book and the paper venue's account), and evolve's field introspection
-        # cost more than the arithmetic.
-        # Compared with the Decimal ZERO, not the int 0: a mixed comparison converts the int
-        # to a Decimal every time.
+        # cost more than the arithmetic.  Each Decimal operation costs 500-800 instructions,
+        # so there are only those the case needs (callgrind: 8.8k -> 4.5k opening a position,
+        # 9.1k -> 7.6k closing one): no negated quantity, no average computed for a position
+        # opened from flat (it is the price: the same value, and the same digits unless price
+        # times quantity has a positive exponent, where the old sum wrote 5E+4 as 50000), a
+        # comparison rather than min().  Compared with the Decimal ZERO, not the int 0: a mixed
+        # comparison converts the int to a Decimal every time.
         buy = side is _BUY
-        signed = quantity if buy else -quantity
         old = self.quantity
-        new = old + signed
+        new = old + quantity if buy else old - quantity
         cls, symbol = (new_position if type(self) is Position else type(self)), self.symbol
+        if not old:
+            return cls(symbol, new, price, self.realized_pnl)
         long = old > ZERO
-        if not old or long is buy:
+        if long is buy:
             avg = (self.average_price * abs(old) + price * quantity) / abs(new)
             return cls(symbol, new, avg, self.realized_pnl)
-        closed = min(abs(old), quantity)
+        held = old if long else -old
+        closed = quantity if quantity < held else held
         gain = (price - self.average_price) * closed
-        realized = self.realized_pnl + (gain if long else -gain)
+        realized = self.realized_pnl + gain if long else self.realized_pnl - gain
         if not new:
             return cls(symbol, ZERO, ZERO, realized)
         if (new > ZERO) is long:

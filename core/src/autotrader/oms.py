@@ -28,7 +28,7 @@ from autotrader.errors import (
     OrderNotFound,
     OrderRejected,
 )
-from autotrader.lifecycle import can_transition, stale
+from autotrader.lifecycle import TRANSITIONS, can_transition, stale
 from autotrader.model import (
     ZERO,
     ClientOrderIdFactory,
@@ -286,6 +286,14 @@ class OrderManager:
     def open_order_count(self) -> int:
         return len(self._active)
 
+    def exposure(self, symbol: str) -> tuple[int, Decimal, Decimal]:
+        """``(open_order_count, position quantity, pending_quantity(symbol))`` in one call.
+
+        What a pre-trade check reads for every order: one call instead of three (~2k
+        instructions less an order, callgrind).
+        """
+        return len(self._active), self.positions.quantity(symbol), self._pending.get(symbol, ZERO)
+
     @property
     def unknown_orders(self) -> list[Order]:
         return [t.order for t in self._active.values() if t.order.status is OrderStatus.UNKNOWN]
@@ -326,7 +334,7 @@ class OrderManager:
                 self._hook_behind.call(tracked.order, filled)
         status = update.status
         if status is not order.status:
-            if can_transition(order.status, status):
+            if status in TRANSITIONS[order.status]:  # can_transition, inline (twice an order)
                 changes["status"] = status
                 if update.reason:
                     changes["reason"] = update.reason
@@ -381,28 +389,35 @@ class OrderManager:
         # instructions per fill (callgrind).
         previous = tracked.order if self._notifying else None
         previous_status = order.status
-        before = _open_exposure(tracked)
         tracked.filled_quantity = filled
         tracked.average_fill_price = average
         tracked.commission = order.commission + fill.commission
         target = _FILLED if filled == order.quantity else _PARTIALLY_FILLED
-        if target is not previous_status and can_transition(previous_status, target):
+        if target is not previous_status and target in TRANSITIONS[previous_status]:
             tracked.status = target
         tracked.updated_at = self._clock()
         tracked._snapshot = None
-        self._move_pending(tracked.symbol, _open_exposure(tracked) - before)
+        if previous_status not in _TERMINAL:
+            # What _open_exposure(after) - _open_exposure(before) comes to, in one operation
+            # instead of five: an open order's remainder shrinks by the fill, and one the fill
+            # completes (FILLED, the only terminal state a fill leads to) has none left.
+            self._move_pending(tracked.symbol, -fill.quantity if order.side is _BUY else fill.quantity)
         # The fill is announced (and journaled) before the order's new status, so a journal cut
         # anywhere in between never holds a FILLED order without the fill that filled it.
         position = self.positions.apply(fill)
         if self._fill_listeners or self._hook_fill is not None:
-            updated = tracked.order
+            # The snapshot tracked.order would build (it was reset above), without the property.
+            updated = tracked._snapshot = new_order(*_read_fields(tracked))
             for listener in self._fill_listeners:
                 listener(fill, updated)
             if self._hook_fill is not None:
                 self._hook_fill.call(fill, updated)
         if self._hook_position is not None:
             self._hook_position.call(position)
-        self._announce(tracked, previous_status, previous)
+        if tracked.status is not previous_status and tracked.status in _TERMINAL:  # as _replace
+            self._complete(tracked, previous_status)
+        if self._notifying:
+            self._notify(tracked.order, previous)
         return True
 
     # ------------------------------------------------------------------ order entry
@@ -709,23 +724,23 @@ class OrderManager:
         moves = "filled_quantity" in changes or "quantity" in changes or changes.get("status") in _TERMINAL
         before = _open_exposure(tracked) if moves else ZERO
         changes["updated_at"] = self._clock()
-        tracked.change(changes)
+        for name, value in changes.items():  # tracked.change(changes), without the call
+            setattr(tracked, name, value)
+        tracked._snapshot = None
         if moves:
             self._move_pending(tracked.symbol, _open_exposure(tracked) - before)
         if tracked.request is not None and not _TERMS.isdisjoint(changes):
             tracked.request = None  # modified: the next send rebuilds the request from the order
-        self._announce(tracked, previous_status, previous)
-
-    def _move_pending(self, symbol: str, delta: Decimal) -> None:
-        if delta:
-            self._pending[symbol] = self._pending.get(symbol, ZERO) + delta
-
-    def _announce(self, tracked: _Tracked, previous_status: OrderStatus, previous: Order | None) -> None:
+        # Announced as apply_fill announces a fill's change: the order completes, then listeners.
         status = tracked.status
         if status is not previous_status and status in _TERMINAL:
             self._complete(tracked, previous_status)
         if self._notifying:
             self._notify(tracked.order, previous)
+
+    def _move_pending(self, symbol: str, delta: Decimal) -> None:
+        if delta:
+            self._pending[symbol] = self._pending.get(symbol, ZERO) + delta
 
     def _complete(self, tracked: _Tracked, previous_status: OrderStatus) -> None:
         order = tracked
@@ -737,7 +752,7 @@ class OrderManager:
         self._active.pop(coid, None)
         self._completed[coid] = tracked
         while len(self._completed) > self._max_completed:
-            self._completed.popitem(last=False)
+            self._completed.popitem(False)  # oldest first; by position: a C keyword parse is ~1k
         if order.status is _FILLED:
             self._counts["filled_orders"] += 1
             if tracked.sent_at is not None:

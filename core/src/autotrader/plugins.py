@@ -197,6 +197,16 @@ class DirectHook:
             return self._caller(**kwargs)
         return self.call(*args)
 
+    def only(self) -> Callable[..., Any] | None:
+        """The function of the hook's single implementation, if it has exactly one and it is
+        plain; else ``None``.  For a caller that can do what that very function does by a
+        shorter way (the engine's built-in risk checks), and must notice any other plugin."""
+        impls = self._live if self._live is not None else self._caller.get_hookimpls()
+        if impls != self._impls:
+            self._refresh(impls)
+        positional = self._positional
+        return positional[0][0] if positional is not None and len(positional) == 1 else None
+
     def call(self, *args: Any) -> Any:
         """The hook with ``args`` by position, in the order of the hookspec's arguments."""
         impls = self._live if self._live is not None else self._caller.get_hookimpls()

@@ -9,6 +9,7 @@ plugins add their own checks the same way.
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Final
@@ -18,7 +19,14 @@ import attrs
 from autotrader.hookspecs import hookimpl
 from autotrader.model import ZERO, Balance, Instrument, OrderRequest, OrderSide, OrderType
 
-__all__ = ["BuiltinRiskChecks", "RiskContext", "RiskLimits", "TradingState", "reduces_exposure"]
+__all__ = [
+    "BuiltinRiskChecks",
+    "RiskContext",
+    "RiskLimits",
+    "TradingState",
+    "pretrade_violations",
+    "reduces_exposure",
+]
 
 
 class TradingState(enum.Enum):
@@ -78,16 +86,26 @@ class RiskContext:
 
 
 def reduces_exposure(request: OrderRequest, position: Decimal, pending: Decimal = ZERO) -> bool:
-    """True when filling ``request`` (with other open orders) only brings the position toward 0."""
-    signed = request.quantity if request.side is _BUY else -request.quantity
-    if position == ZERO or (position > ZERO) == (signed > ZERO):
+    """True when filling ``request`` (with other open orders) only brings the position toward 0.
+
+    Open orders on the same side as ``request`` count with it (they reduce the position too);
+    those on the other side do not.  Written with one Decimal operation per step actually
+    needed (each is 500-800 instructions; the check runs for every order): the answer for a
+    flat position, or an order on the position's side, is known before any arithmetic.
+    """
+    if not position:
         return False
-    reducing_pending = pending if (pending > ZERO) != (position > ZERO) else ZERO
-    return abs(signed + reducing_pending) <= abs(position)
+    buy = request.side is _BUY
+    if (position > ZERO) is buy:
+        return False
+    quantity = request.quantity
+    if pending and (pending > ZERO) is buy:
+        quantity += abs(pending)
+    return quantity <= abs(position)
 
 
-def _reference_price(request: OrderRequest, last: Decimal | None) -> Decimal | None:
-    return request.price or request.stop_price or last
+_context_fields: Final = operator.attrgetter(*(field.name for field in attrs.fields(RiskContext)))
+"""A context's fields as a tuple, in :func:`pretrade_violations`' argument order."""
 
 
 class BuiltinRiskChecks:
@@ -95,70 +113,90 @@ class BuiltinRiskChecks:
 
     @hookimpl
     def autotrader_pretrade_check(self, request: OrderRequest, context: RiskContext) -> list[str]:
-        if context.trading_state is _HALTED:
-            return ["trading is HALTED"]
-        violations: list[str] = []
-        limits = context.limits
-        reducing = reduces_exposure(request, context.position, context.pending)
-        if context.trading_state is _REDUCING and not reducing:
-            violations.append("trading is REDUCING: only orders that shrink exposure pass")
-        if context.strategy_status != "ACTIVE" and not reducing:
-            violations.append(f"strategy is {context.strategy_status}: only orders that shrink exposure pass")
-        if context.circuit_state == "OPEN":
-            violations.append("the broker's circuit breaker is OPEN")
-        if context.open_orders >= limits.max_open_orders:
-            violations.append(f"{context.open_orders} open orders: the limit is {limits.max_open_orders}")
-        price = _reference_price(request, context.last_price)
-        if price is not None:
-            notional = request.quantity * price
-            if limits.max_order_notional is not None and notional > limits.max_order_notional:
-                violations.append(f"order notional {notional} exceeds {limits.max_order_notional}")
-            if limits.max_position is not None or limits.max_position_notional is not None:
-                violations += self._position_limits(request, context, price)
-            if limits.check_balance and request.side is _BUY and not reducing:
-                violations += self._balance(notional, context)
-        if (
-            limits.price_band_pct is not None
-            and context.last_price is not None
-            and request.order_type is not _MARKET
-        ):
-            for name in ("price", "stop_price"):
-                value: Decimal | None = getattr(request, name)
-                if value is None:
-                    continue
-                deviation = abs(value - context.last_price) / context.last_price
-                if deviation > limits.price_band_pct:
-                    violations.append(
-                        f"{name} {value} is {deviation:.2%} from the last price {context.last_price} "
-                        f"(band {limits.price_band_pct:.2%})"
-                    )
-        return violations
+        return pretrade_violations(request, *_context_fields(context))
 
-    @staticmethod
-    def _position_limits(request: OrderRequest, context: RiskContext, price: Decimal) -> list[str]:
-        limits = context.limits
-        signed = request.quantity if request.side is _BUY else -request.quantity
-        after = abs(context.position + context.pending + signed)
-        out = []
-        if limits.max_position is not None and after > limits.max_position and after > abs(context.position):
-            out.append(f"position would reach {after}, above the limit {limits.max_position}")
-        if (
-            limits.max_position_notional is not None
-            and after * price > limits.max_position_notional
-            and after > abs(context.position)
-        ):
-            out.append(f"position notional would reach {after * price}, above {limits.max_position_notional}")
-        return out
 
-    @staticmethod
-    def _balance(notional: Decimal, context: RiskContext) -> list[str]:
-        instrument = context.instrument
-        asset = instrument.quote_asset if instrument is not None else None
-        balance = context.balances.get(asset) if asset else None
-        if balance is None and context.limits.account_currency:
-            balance = context.balances.get(context.limits.account_currency)
-        if balance is None:
-            return []
-        if notional > balance.free:
-            return [f"notional {notional} exceeds the free {balance.asset} balance {balance.free}"]
+def pretrade_violations(
+    request: OrderRequest,
+    trading_state: TradingState,
+    strategy_status: str,
+    circuit_state: str,
+    open_orders: int,
+    position: Decimal,
+    pending: Decimal,
+    last_price: Decimal | None,
+    instrument: Instrument | None,
+    balances: Mapping[str, Balance],
+    limits: RiskLimits,
+) -> list[str]:
+    """What :class:`BuiltinRiskChecks` finds wrong with ``request``, given a
+    :class:`RiskContext`'s fields in their order.
+
+    Taking the fields rather than the context lets the engine, when these are the only checks
+    registered, run them without building the context and going through the hook (callgrind:
+    2.7k instructions an order less).
+    """
+    if trading_state is _HALTED:
+        return ["trading is HALTED"]
+    violations: list[str] = []
+    reducing = reduces_exposure(request, position, pending)
+    if trading_state is _REDUCING and not reducing:
+        violations.append("trading is REDUCING: only orders that shrink exposure pass")
+    if strategy_status != "ACTIVE" and not reducing:
+        violations.append(f"strategy is {strategy_status}: only orders that shrink exposure pass")
+    if circuit_state == "OPEN":
+        violations.append("the broker's circuit breaker is OPEN")
+    if open_orders >= limits.max_open_orders:
+        violations.append(f"{open_orders} open orders: the limit is {limits.max_open_orders}")
+    price = request.price or request.stop_price or last_price  # what the order trades at
+    if price is not None:
+        notional = request.quantity * price
+        if limits.max_order_notional is not None and notional > limits.max_order_notional:
+            violations.append(f"order notional {notional} exceeds {limits.max_order_notional}")
+        if limits.max_position is not None or limits.max_position_notional is not None:
+            violations += _position_limits(request, position, pending, limits, price)
+        if limits.check_balance and request.side is _BUY and not reducing:
+            violations += _balance(notional, instrument, balances, limits)
+    if limits.price_band_pct is not None and last_price is not None and request.order_type is not _MARKET:
+        for name in ("price", "stop_price"):
+            value: Decimal | None = getattr(request, name)
+            if value is None:
+                continue
+            deviation = abs(value - last_price) / last_price
+            if deviation > limits.price_band_pct:
+                violations.append(
+                    f"{name} {value} is {deviation:.2%} from the last price {last_price} "
+                    f"(band {limits.price_band_pct:.2%})"
+                )
+    return violations
+
+
+def _position_limits(
+    request: OrderRequest, position: Decimal, pending: Decimal, limits: RiskLimits, price: Decimal
+) -> list[str]:
+    signed = request.quantity if request.side is _BUY else -request.quantity
+    after = abs(position + pending + signed)
+    out = []
+    if limits.max_position is not None and after > limits.max_position and after > abs(position):
+        out.append(f"position would reach {after}, above the limit {limits.max_position}")
+    if (
+        limits.max_position_notional is not None
+        and after * price > limits.max_position_notional
+        and after > abs(position)
+    ):
+        out.append(f"position notional would reach {after * price}, above {limits.max_position_notional}")
+    return out
+
+
+def _balance(
+    notional: Decimal, instrument: Instrument | None, balances: Mapping[str, Balance], limits: RiskLimits
+) -> list[str]:
+    asset = instrument.quote_asset if instrument is not None else None
+    balance = balances.get(asset) if asset else None
+    if balance is None and limits.account_currency:
+        balance = balances.get(limits.account_currency)
+    if balance is None:
         return []
+    if notional > balance.free:
+        return [f"notional {notional} exceeds the free {balance.asset} balance {balance.free}"]
+    return []

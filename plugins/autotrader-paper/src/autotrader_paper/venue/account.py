@@ -47,10 +47,17 @@ class Account:
         return asset
 
     def settle(
-        self, symbol: str, asset: str, side: OrderSide, quantity: Decimal, price: Decimal, commission: Decimal
+        self,
+        symbol: str,
+        asset: str,
+        side: OrderSide,
+        quantity: Decimal,
+        price: Decimal,
+        notional: Decimal,
+        commission: Decimal,
     ) -> None:
-        """Book one trade: cash moves by the notional and the commission, the position by the quantity."""
-        notional = quantity * price
+        """Book one trade: cash moves by the notional (``quantity * price``, which the caller has
+        computed already) and the commission, the position by the quantity."""
         cash = self._cash.get(asset, ZERO)
         self._cash[asset] = cash - notional - commission if side is _BUY else cash + notional - commission
         position = self._positions.get(symbol)
