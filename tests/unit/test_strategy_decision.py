@@ -7,7 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
+from autotrader.engine import ExecutionEngine
 from autotrader.errors import InvalidOrder
 from autotrader.model import OrderSide, OrderType, TimeInForce
 from autotrader.strategy import Action, ExecutionDecision
@@ -162,3 +165,33 @@ def test_decisions_are_frozen_hashable_values() -> None:
     assert a == b and hash(a) == hash(b)
     with pytest.raises(AttributeError):
         a.size = Decimal(1)  # type: ignore[misc]
+
+
+_NAMES = st.sampled_from(
+    [None, "MARKET", "LIMIT", "STOP", "STOP_LIMIT", "IOC", "FOK", "limit", OrderType.STOP]
+)
+_TIFS = st.sampled_from([None, "GTC", "IOC", "FOK", "DAY", "day", TimeInForce.IOC])
+_PRICES = st.sampled_from([None, 100, "100.5", Decimal("99.99"), 0.1])
+
+
+@given(order_type=_NAMES, tif=_TIFS, limit=_PRICES, stop=_PRICES, price=st.sampled_from([None, 50]))
+def test_order_terms_are_what_the_engine_reads_from_the_metadata(
+    order_type: Any, tif: Any, limit: Any, stop: Any, price: Any
+) -> None:
+    """The engine builds an ExecutionDecision's request from ``order_terms``, and any other
+    decision's from its metadata: for the same metadata the two must agree."""
+    raw = {
+        "order_type": order_type,
+        "time_in_force": tif,
+        "limit_price": limit,
+        "stop_price": stop,
+        "price": price,
+    }
+    try:
+        decision = ExecutionDecision(
+            "LONG", "BTCUSDT", 1, metadata={k: v for k, v in raw.items() if v is not None}
+        )
+    except InvalidOrder:
+        assume(False)
+        return
+    assert decision.order_terms == ExecutionEngine._order_terms(decision.metadata)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 import anyio
 import anyio.abc
@@ -44,9 +44,7 @@ from autotrader.plugins import DirectHook, live_hook, make_plugin_manager
 from autotrader.recovery import RecoveryReport, reconcile_with_venue, restore_from_journal
 from autotrader.resiliency import CircuitState, ResiliencyManager
 from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState, pretrade_violations
-
-if TYPE_CHECKING:
-    from autotrader.strategy import ExecutionDecision
+from autotrader.strategy.decision import ExecutionDecision
 
 __all__ = ["ExecutionConfig", "ExecutionEngine", "KillSwitch", "SupportsPriceUpdates", "TradingState"]
 
@@ -316,7 +314,6 @@ class ExecutionEngine:
         instrument = self.instruments.get(symbol)
         if self.instruments and instrument is None:
             raise InvalidOrder("symbol", f"{symbol!r} is not traded on {self.adapter.name}")
-        meta: Mapping[str, Any] = decision.metadata or {}
         reduce_only = False
         if action == "HOLD":
             return None
@@ -346,7 +343,31 @@ class ExecutionEngine:
                         "size", f"{quantity} rounds to 0 at the lot size {instrument.lot_size}"
                     )
                 quantity = rounded
-        order_type, tif = self._order_type(meta) if meta else (None, None)
+        if type(decision) is ExecutionDecision:
+            order_type, tif, limit, stop_price = decision.order_terms  # resolved when it was made
+        else:
+            order_type, tif, limit, stop_price = self._order_terms(decision.metadata or {})
+        # By position, in OrderRequest's field order: one request per order, and nine
+        # keywords cost ~0.4 us.
+        return _new_request(
+            self.oms.new_client_order_id(),
+            symbol,
+            side,
+            order_type,
+            quantity,
+            limit,
+            stop_price,
+            tif,
+            reduce_only,
+        )
+
+    @classmethod
+    def _order_terms(
+        cls, meta: Mapping[str, Any]
+    ) -> tuple[OrderType, TimeInForce, Decimal | None, Decimal | None]:
+        """Type, time in force, limit and stop price from a duck-typed decision's metadata (an
+        :class:`ExecutionDecision` resolves its own, as ``order_terms``)."""
+        order_type, tif = cls._order_type(meta) if meta else (None, None)
         price = meta.get("limit_price", meta.get("price")) if meta else None
         stop = meta.get("stop_price") if meta else None
         if order_type is None:
@@ -366,19 +387,7 @@ class ExecutionEngine:
             if stop is not None and order_type.needs_stop_price
             else None
         )
-        # By position, in OrderRequest's field order: one request per order, and nine
-        # keywords cost ~0.4 us.
-        return _new_request(
-            self.oms.new_client_order_id(),
-            symbol,
-            side,
-            order_type,
-            quantity,
-            limit,
-            stop_price,
-            tif or _GTC,
-            reduce_only,
-        )
+        return order_type, tif or _GTC, limit, stop_price
 
     @staticmethod
     def _order_type(meta: Mapping[str, Any]) -> tuple[OrderType | None, TimeInForce | None]:
