@@ -431,7 +431,8 @@ class OrderManager:
             raise InvalidOrder("client_order_id", f"{coid!r} is already used")
         tracked = _Tracked(request, self._clock())
         self._active[coid] = tracked
-        self._move_pending(request.symbol, _open_exposure(tracked))
+        # _open_exposure(tracked) for a new order, which is open and has filled nothing.
+        self._move_pending(request.symbol, request.quantity if request.side is _BUY else -request.quantity)
         if self._notifying:
             self._notify(tracked.order, None)
         return tracked
@@ -442,7 +443,7 @@ class OrderManager:
         A venue reject or a give-up leaves the order REJECTED with the reason; an outcome that
         could not be established leaves it UNKNOWN, to be reconciled -- never resent blindly.
         """
-        return await self._dispatch(_still_pending(self._track(request)))
+        return await self._dispatch(self._track(request))  # PENDING: it was just tracked
 
     async def send(self, client_order_id: str) -> Order:
         """Send a tracked PENDING order."""
