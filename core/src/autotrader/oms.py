@@ -464,7 +464,7 @@ class OrderManager:
         client_order_id = tracked.client_order_id
         request = tracked.request or tracked.order.to_request()
         if tracked.status is not _SUBMITTED:
-            self._replace(tracked, {"status": _SUBMITTED})
+            self._mark_submitted(tracked)
         tracked.sent_at = self._monotonic()
         self._counts["total_orders"] += 1
         try:
@@ -736,6 +736,17 @@ class OrderManager:
         status = tracked.status
         if status is not previous_status and status in _TERMINAL:
             self._complete(tracked, previous_status)
+        if self._notifying:
+            self._notify(tracked.order, previous)
+
+    def _mark_submitted(self, tracked: _Tracked) -> None:
+        """``_replace(tracked, {"status": SUBMITTED})`` for the one change every order makes:
+        a status that is neither terminal nor moves any quantity, written directly (the
+        changes dict and the checks around it cost ~3k instructions an order, callgrind)."""
+        previous = tracked.order if self._notifying else None
+        tracked.status = _SUBMITTED
+        tracked.updated_at = self._clock()
+        tracked._snapshot = None
         if self._notifying:
             self._notify(tracked.order, previous)
 
