@@ -376,9 +376,6 @@ class JournalPlugin:
             if not self._deferring:
                 self.journal.flush()
 
-    def _durable(self, durable: bool) -> bool:
-        return durable and not self._deferring
-
     @hookimpl
     def autotrader_order_updated(self, order: Order, previous: Order | None) -> None:
         status = order.status
@@ -405,17 +402,17 @@ class JournalPlugin:
             "dead_letter",
             converter.unstructure(letter),
             letter.client_order_id,
-            durable=self._durable(True),
+            durable=not self._deferring,
         )
 
     @hookimpl
     def autotrader_oms_anomaly(self, kind: str, detail: str) -> None:
-        self.journal.append("anomaly", {"kind": kind, "detail": detail}, durable=self._durable(True))
+        self.journal.append("anomaly", {"kind": kind, "detail": detail}, durable=not self._deferring)
 
     @hookimpl
     def autotrader_trading_state_changed(self, old: str, new: str, reason: str) -> None:
         self.journal.append(
-            "trading_state", {"old": old, "new": new, "reason": reason}, durable=self._durable(True)
+            "trading_state", {"old": old, "new": new, "reason": reason}, durable=not self._deferring
         )
 
     @hookimpl
@@ -423,7 +420,7 @@ class JournalPlugin:
         self.journal.append(
             "kill_switch",
             {"reason": reason, "close_positions": close_positions},
-            durable=self._durable(True),
+            durable=not self._deferring,
         )
 
 
