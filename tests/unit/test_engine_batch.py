@@ -42,7 +42,7 @@ def on_disk(path: Path) -> dict[str, str]:
     """Each order's latest status, read with a separate connection (what a restart would see)."""
     other = SqliteJournal(path)
     try:
-        return {r.client_order_id or "": r.payload["status"] for r in other.records(kinds=("order",))}
+        return {coid: order.status.value for coid, order in load_state(other).orders.items()}
     finally:
         other.close()
 

@@ -77,7 +77,7 @@ def test_a_version_1_journal_is_migrated_with_its_records_and_their_seqs(tmp_pat
     db.execute("DELETE FROM events WHERE seq = 1")  # a gap, which the migration must keep
     db.close()
     journal = SqliteJournal(tmp_path / "j.sqlite")
-    assert journal.schema_version == SCHEMA_VERSION == 2
+    assert journal.schema_version == SCHEMA_VERSION == 3
     journal.append("order", {"n": 3}, "c2")
     assert [(r.seq, r.kind, r.payload["n"]) for r in journal.records()] == [(2, "fill", 2), (3, "order", 3)]
     journal.close()
@@ -230,7 +230,7 @@ async def test_fill_is_journaled_before_the_status_it_causes(tmp_path: Path) -> 
     await engine.connect()
     await engine.submit(market(engine))
     kinds = [(r.kind, r.payload.get("status")) for r in engine.journal.records()]  # type: ignore[union-attr]
-    assert kinds.index(("fill", None)) < kinds.index(("order", "FILLED"))
+    assert kinds.index(("fill", None)) < kinds.index(("order_change", "FILLED"))
 
 
 async def test_recovery_refetches_fills_the_journal_lost(tmp_path: Path) -> None:

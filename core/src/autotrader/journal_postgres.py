@@ -16,7 +16,7 @@ from autotrader.journal import BufferedJournal
 
 __all__ = ["PostgresJournal"]
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 _MIGRATIONS: Final = {
     1: [
         """CREATE TABLE IF NOT EXISTS autotrader_events (
@@ -29,6 +29,9 @@ _MIGRATIONS: Final = {
         "CREATE INDEX IF NOT EXISTS autotrader_events_by_engine ON autotrader_events (engine, seq)",
         "CREATE INDEX IF NOT EXISTS autotrader_events_by_order ON autotrader_events (client_order_id)",
     ],
+    # No table changes: an order's later changes are ``order_change`` records from here (see
+    # the SQLite journal's version 3), which an older autotrader must not read as a whole log.
+    2: [],
 }
 
 
