@@ -15,12 +15,16 @@ Two more lines, for reading the target, not instead of it:
   (``trust_env`` off), as the adapter's REST sessions do: how much of the gap is the adapter's
   own work rather than requests' per-request environment lookups;
 * oandapyV20 alone: ``API.request`` in a worker thread (``anyio.to_thread``), no adapter and no
-  stream, the way the library runs under an event loop out of the box.
+  stream, the way the library runs under an event loop out of the box;
+* the raw request in a worker thread: what the hop to a thread and back costs by itself.  A
+  blocking library (oandapyV20 is built on requests) cannot run on the event loop's thread, so
+  that hop is part of every figure built on it.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import secrets
 import statistics
@@ -104,6 +108,24 @@ def raw_round_trips(
     return times[WARM_UP:]
 
 
+async def raw_threaded_round_trips(server: VenueServer, token: str, n: int, block: int) -> list[float]:
+    """The raw request (a default session) in a worker thread: the thread hop's share."""
+    session = requests.Session()
+    url = f"{server.url}/v3/accounts/{server.exchange.account_id}/orders"
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    times = []
+    for i in range(WARM_UP + n):
+        body = market_body(i, f"rawthread{block}-")
+        started = time.perf_counter()
+        response = await anyio.to_thread.run_sync(
+            functools.partial(session.post, url, json=body, headers=headers, timeout=5)
+        )
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 201, response.text
+    session.close()
+    return times[WARM_UP:]
+
+
 async def library_round_trips(server: VenueServer, token: str, n: int, block: int) -> list[float]:
     """oandapyV20 alone: ``API.request(OrderCreate)`` in a worker thread, no adapter, no stream."""
     environment = f"bench-lib-{server.port}"
@@ -137,11 +159,13 @@ def main() -> None:
         raw: list[float] = []
         raw_env_once: list[float] = []
         library: list[float] = []
+        threaded: list[float] = []
         acks: list[float] = []
         fills: list[float] = []
         for block in range(args.blocks):
             raw += raw_round_trips(server, token, per_block, block)
             raw_env_once += raw_round_trips(server, token, per_block, block, trust_env=False)
+            threaded += anyio.run(raw_threaded_round_trips, server, token, per_block, block)
             library += anyio.run(library_round_trips, server, token, per_block, block)
             block_acks, block_fills = anyio.run(adapter_round_trips, server, token, per_block, block)
             acks += block_acks
@@ -152,6 +176,9 @@ def main() -> None:
     env_once_median, library_median = statistics.median(raw_env_once), statistics.median(library)
     report("oanda raw HTTP submit, median", raw_median * 1e6, "us", "", None)
     report("oanda raw HTTP submit, environment read once, median", env_once_median * 1e6, "us", "", None)
+    report(
+        "oanda raw HTTP submit in a worker thread, median", statistics.median(threaded) * 1e6, "us", "", None
+    )
     report("oanda oandapyV20 alone, worker thread, median", library_median * 1e6, "us", "", None)
     report("oanda adapter submit -> ack, median", ack_median * 1e6, "us", "", None)
     report("oanda adapter submit -> ack, p99", percentile(acks, 99) * 1e6, "us", "", None)
@@ -161,6 +188,8 @@ def main() -> None:
     env_once_ratio = ack_median / env_once_median
     report("oanda submit -> ack / raw request, environment read once", env_once_ratio, "x", "", None)
     report("oanda oandapyV20 alone / raw request", library_median / raw_median, "x", "", None)
+    threaded_ratio = statistics.median(threaded) / raw_median
+    report("oanda raw request in a worker thread / raw request", threaded_ratio, "x", "", None)
 
 
 if __name__ == "__main__":
