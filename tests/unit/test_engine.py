@@ -64,7 +64,7 @@ async def connected(**kw: Any) -> ExecutionEngine:
 )
 async def test_decision_to_request(decision: Decision, expected: tuple[Any, ...]) -> None:
     e = await connected()
-    request = e.build_request(decision)  # type: ignore[arg-type]
+    request = e.build_request(decision)
     assert request is not None
     assert (
         request.side,
@@ -78,14 +78,14 @@ async def test_decision_to_request(decision: Decision, expected: tuple[Any, ...]
 
 async def test_float_size_is_taken_as_typed_and_rounded_down_to_the_lot() -> None:
     e = await connected()
-    request = e.build_request(Decision("LONG", size=0.12345))  # type: ignore[arg-type]
+    request = e.build_request(Decision("LONG", size=0.12345))
     assert request is not None and request.quantity == D("0.123")
 
 
 async def test_reject_mode_refuses_off_lot_sizes() -> None:
     e = await connected(quantity_rounding="reject")
     with pytest.raises(InvalidOrder, match="size"):
-        e.build_request(Decision("LONG", size="0.12345"))  # type: ignore[arg-type]
+        e.build_request(Decision("LONG", size="0.12345"))
 
 
 @pytest.mark.parametrize(
@@ -105,21 +105,21 @@ async def test_reject_mode_refuses_off_lot_sizes() -> None:
 async def test_bad_decisions_get_typed_errors_naming_the_field(decision: Decision, field: str) -> None:
     e = await connected()
     with pytest.raises(InvalidOrder) as info:
-        await e.execute_decision(decision)  # type: ignore[arg-type]
+        await e.execute_decision(decision)
     assert info.value.field == field
     assert e.adapter.submit_calls == 0  # type: ignore[attr-defined]
 
 
 async def test_hold_and_close_when_flat_send_nothing() -> None:
     e = await connected()
-    assert await e.execute_decision(Decision("HOLD")) is None  # type: ignore[arg-type]
-    assert await e.execute_decision(Decision("CLOSE")) is None  # type: ignore[arg-type]
+    assert await e.execute_decision(Decision("HOLD")) is None
+    assert await e.execute_decision(Decision("CLOSE")) is None
 
 
 async def test_close_flattens_the_position() -> None:
     e = await connected()
-    await e.execute_decision(Decision("LONG", size="2"))  # type: ignore[arg-type]
-    order = await e.execute_decision(Decision("CLOSE"))  # type: ignore[arg-type]
+    await e.execute_decision(Decision("LONG", size="2"))
+    order = await e.execute_decision(Decision("CLOSE"))
     assert order is not None and order.side is OrderSide.SELL and order.quantity == D(2)
     assert e.oms.positions.quantity("BTCUSDT") == 0
 
@@ -132,7 +132,7 @@ def limit(
 
 async def test_halted_refuses_everything_reducing_only_reductions() -> None:
     e = await connected()
-    await e.execute_decision(Decision("LONG", size="2"))  # type: ignore[arg-type]
+    await e.execute_decision(Decision("LONG", size="2"))
     e.set_trading_state(TradingState.HALTED, "test")
     with pytest.raises(RiskRejected, match="HALTED"):
         await e.submit(limit(e, OrderSide.SELL))
@@ -173,11 +173,11 @@ async def test_balance_check() -> None:
 
 async def test_strategy_cooldown_allows_only_reductions() -> None:
     e = await connected()
-    await e.execute_decision(Decision("LONG", size="1"))  # type: ignore[arg-type]
-    e.strategy.status = "COOLDOWN"  # type: ignore[misc]
+    await e.execute_decision(Decision("LONG", size="1"))
+    e.strategy.status = "COOLDOWN"
     with pytest.raises(RiskRejected, match="COOLDOWN"):
-        await e.execute_decision(Decision("LONG"))  # type: ignore[arg-type]
-    assert await e.execute_decision(Decision("CLOSE")) is not None  # type: ignore[arg-type]
+        await e.execute_decision(Decision("LONG"))
+    assert await e.execute_decision(Decision("CLOSE")) is not None
 
 
 async def test_risk_plugins_add_checks() -> None:
@@ -190,8 +190,8 @@ async def test_risk_plugins_add_checks() -> None:
     e = ExecutionEngine(IdleStrategy(), ScriptedAdapter(), config, plugins=[NoSells()])
     await e.connect()
     with pytest.raises(RiskRejected, match="sells are disabled"):
-        await e.execute_decision(Decision("SHORT"))  # type: ignore[arg-type]
-    assert await e.execute_decision(Decision("LONG")) is not None  # type: ignore[arg-type]
+        await e.execute_decision(Decision("SHORT"))
+    assert await e.execute_decision(Decision("LONG")) is not None
 
 
 async def test_a_risk_plugin_registered_after_the_engine_is_asked() -> None:
@@ -201,20 +201,20 @@ async def test_a_risk_plugin_registered_after_the_engine_is_asked() -> None:
             return ["sells are disabled"] if request.side is OrderSide.SELL else []
 
     e = await connected()
-    assert await e.execute_decision(Decision("SHORT")) is not None  # type: ignore[arg-type]
+    assert await e.execute_decision(Decision("SHORT")) is not None
     plugin = NoSells()
     e.plugin_manager.register(plugin)
     with pytest.raises(RiskRejected, match="sells are disabled"):
-        await e.execute_decision(Decision("SHORT"))  # type: ignore[arg-type]
+        await e.execute_decision(Decision("SHORT"))
     e.plugin_manager.unregister(plugin)
-    assert await e.execute_decision(Decision("SHORT")) is not None  # type: ignore[arg-type]
+    assert await e.execute_decision(Decision("SHORT")) is not None
 
 
 async def test_the_built_in_checks_alone_answer_as_their_hook_does() -> None:
     e = await connected(risk=RiskLimits(price_band_pct=D("0.01"), max_open_orders=0, max_order_notional=1))
     await e.update_market("BTCUSDT", D(50000))
     e.set_trading_state(TradingState.REDUCING)
-    request = e.build_request(Decision("LONG", metadata={"limit_price": 40000}))  # type: ignore[arg-type]
+    request = e.build_request(Decision("LONG", metadata={"limit_price": 40000}))
     assert request is not None
     by_hook = BuiltinRiskChecks().autotrader_pretrade_check(request, e.risk_context(request))
     assert len(by_hook) == 4  # REDUCING, open orders, notional, price band
@@ -242,7 +242,7 @@ async def test_kill_switch_cancels_flattens_and_disconnects() -> None:
         plugins=[Watcher()],
     )
     await e.connect()
-    await e.execute_decision(Decision("SHORT", size="3"))  # type: ignore[arg-type]
+    await e.execute_decision(Decision("SHORT", size="3"))
     resting = await e.submit(limit(e))
     report = await KillSwitch(e).activate(close_positions=True, reason="test")
     assert report.cancelled == [resting.client_order_id]
@@ -267,7 +267,7 @@ async def test_subscribers_get_fills_and_decisions() -> None:
     decisions: list[Any] = []
     e.subscribe_fills(fills.append)
     e.subscribe_decisions(lambda d, o: decisions.append((d.action, o.order_id)))
-    order = await e.execute_decision(Decision("LONG"))  # type: ignore[arg-type]
+    order = await e.execute_decision(Decision("LONG"))
     assert order is not None
     assert [f.client_order_id for f in fills] == [order.order_id]
     assert decisions == [("LONG", order.order_id)]

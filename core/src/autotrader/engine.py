@@ -46,7 +46,14 @@ from autotrader.resiliency import CircuitState, ResiliencyManager
 from autotrader.risk import BuiltinRiskChecks, RiskContext, RiskLimits, TradingState, pretrade_violations
 from autotrader.strategy.decision import ExecutionDecision
 
-__all__ = ["ExecutionConfig", "ExecutionEngine", "KillSwitch", "SupportsPriceUpdates", "TradingState"]
+__all__ = [
+    "ExecutionConfig",
+    "ExecutionEngine",
+    "KillSwitch",
+    "SupportsDecision",
+    "SupportsPriceUpdates",
+    "TradingState",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,28 @@ class SupportsPriceUpdates(Protocol):
     """A simulated venue fed with the engine's market data (the paper broker)."""
 
     def update_price(self, symbol: str, price: Decimal) -> Any: ...
+
+
+class SupportsDecision(Protocol):
+    """What the engine reads of a decision: an :class:`ExecutionDecision`, or any object with these.
+
+    A strategy may return a decision class of its own (the seed's strategies did): its
+    ``action`` and ``size`` are read as the user wrote them, and its order terms come from
+    ``metadata`` (``order_type``, ``limit_price``...) with the checks an ``ExecutionDecision``
+    makes when it is created.
+    """
+
+    @property
+    def action(self) -> object: ...
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def size(self) -> object: ...
+
+    @property
+    def metadata(self) -> Mapping[str, Any] | None: ...
 
 
 def _limits(value: RiskLimits | Mapping[str, Any] | None) -> RiskLimits:
@@ -307,7 +336,7 @@ class ExecutionEngine:
                 log.exception("fill subscriber %r failed", callback)
 
     # ------------------------------------------------------------------ decisions
-    def build_request(self, decision: ExecutionDecision) -> OrderRequest | None:
+    def build_request(self, decision: SupportsDecision) -> OrderRequest | None:
         """Turn a decision into an order request (``None`` for HOLD or nothing to close)."""
         action = str(decision.action).upper()
         symbol = decision.symbol
@@ -464,7 +493,7 @@ class ExecutionEngine:
             self.pretrade_check(request)
         return await self.oms.submit_order(request)
 
-    async def execute_decision(self, decision: ExecutionDecision) -> Order | None:
+    async def execute_decision(self, decision: SupportsDecision) -> Order | None:
         """Act on one decision: returns the order, or ``None`` when there was nothing to send.
 
         Raises :class:`InvalidOrder` or :class:`RiskRejected` (nothing sent) for a bad decision.
@@ -480,7 +509,7 @@ class ExecutionEngine:
         return order
 
     async def execute_decisions(
-        self, decisions: Iterable[ExecutionDecision]
+        self, decisions: Iterable[SupportsDecision]
     ) -> list[Order | InvalidOrder | RiskRejected | None]:
         """Act on the decisions of one cycle, with one journal commit for all of their intents.
 
@@ -564,7 +593,7 @@ class ExecutionEngine:
             withdrawn.append(self.oms.get_order(coid))
         return withdrawn
 
-    def _decided(self, decision: ExecutionDecision, order: Order | None) -> None:
+    def _decided(self, decision: SupportsDecision, order: Order | None) -> None:
         """Tell the decision hook (also of a decision with nothing to send) and the subscribers."""
         if self._hook_decision is not None:
             self._hook_decision.call(decision, order)
