@@ -52,11 +52,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    """mypy --strict on the core and every plugin's sources."""
-    session.install("mypy>=1.11", "types-PyYAML", "pytest>=8.2", "trio>=0.25", "-e", CORE_EXTRAS)
+    """mypy --strict on the core and every plugin's sources, and on the core's tests."""
+    session.install("mypy>=1.11", "types-PyYAML", *TEST_DEPS, "-e", CORE_EXTRAS)
     for path in PLUGINS.values():
         session.install("-e", str(path))
     session.run("mypy", "core/src")
+    session.run("mypy", "tests")
     for path in PLUGINS.values():
         session.run("mypy", str(path / "src"))
 

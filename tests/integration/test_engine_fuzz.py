@@ -35,7 +35,7 @@ sizes = st.one_of(
     ),
 )
 prices = st.one_of(st.none(), st.integers(40_000, 60_000), st.sampled_from(["50000.005", "nan", "-5", 0.1]))
-decisions = st.builds(
+decisions: st.SearchStrategy[dict[str, Any]] = st.builds(
     dict,
     action=st.sampled_from(["LONG", "SHORT", "CLOSE", "HOLD", "long", "BUY", "MOON"]),
     symbol=st.sampled_from(["BTCUSDT", "BTCUSDT", "ETHUSDT", "NOPE"]),

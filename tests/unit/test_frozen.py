@@ -124,7 +124,7 @@ def test_what_it_builds_stays_frozen() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         position.quantity = Decimal(5)  # type: ignore[misc]
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        del position.symbol  # type: ignore[misc]
+        del position.symbol
     assert position.quantity == Decimal(1)
 
 
@@ -213,7 +213,7 @@ requests = st.tuples(
 
 @given(requests)
 def test_new_order_request_converts_and_checks_as_the_constructor(values: tuple[Any, ...]) -> None:
-    outcomes = []
+    outcomes: list[Any] = []
     for build in (OrderRequest, new_order_request):
         try:
             outcomes.append(build(*values))

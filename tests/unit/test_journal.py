@@ -270,7 +270,7 @@ async def test_fills_an_ack_reported_survive_a_crash_before_they_arrive(
         venue.fill(sent.client_order_id, D(filled), D(100), emit=False)
         return OrderUpdate(sent.client_order_id, status, venue.name, "v1", filled_quantity=D(filled))
 
-    venue.submit_order = ack_before_the_fills  # type: ignore[method-assign]
+    venue.submit_order = ack_before_the_fills  # type: ignore[method-assign,assignment]
     order = await first.submit(request)
     assert order.status is status and order.filled_quantity == 0
     first.journal.flush()  # type: ignore[union-attr]

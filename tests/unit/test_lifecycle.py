@@ -117,6 +117,7 @@ def test_random_event_sequences_keep_oms_invariants(sequence: list[tuple[object,
             oms.apply_update(OrderUpdate(coid, status, "scripted"))
         else:
             trade, qty = event[1], event[2]
+            assert isinstance(qty, int)
             fill = Fill(
                 "scripted", f"t{trade}", coid, "BTCUSDT", OrderSide.BUY, Decimal(qty) / 4, Decimal(100)
             )

@@ -193,5 +193,4 @@ def test_order_terms_are_what_the_engine_reads_from_the_metadata(
         )
     except InvalidOrder:
         assume(False)
-        return
     assert decision.order_terms == ExecutionEngine._order_terms(decision.metadata)
