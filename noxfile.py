@@ -52,7 +52,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def types(session: nox.Session) -> None:
-    """mypy --strict on the core and every plugin's sources, and on the core's tests."""
+    """mypy --strict on the core and every plugin: their sources and their tests."""
     session.install("mypy>=1.11", "types-PyYAML", *TEST_DEPS, "-e", CORE_EXTRAS)
     for path in PLUGINS.values():
         session.install("-e", str(path))
@@ -60,6 +60,7 @@ def types(session: nox.Session) -> None:
     session.run("mypy", "tests")
     for path in PLUGINS.values():
         session.run("mypy", str(path / "src"))
+        session.run("mypy", str(path / "tests"))
 
 
 @nox.session

@@ -383,7 +383,7 @@ async def test_without_symbols_a_large_exchange_is_not_searched_blindly() -> Non
                 await adapter.get_order("lost-after-restart")
         finally:
             await adapter.disconnect()
-        narrowed = BinanceAdapter(attrs.evolve(config, symbols=("C1USDT", "C2USDT")))
+        narrowed = BinanceAdapter(attrs.evolve(config, symbols=["C1USDT", "C2USDT"]))
         await narrowed.connect()
         try:
             assert await narrowed.get_order("lost-after-restart") is None

@@ -100,12 +100,12 @@ async def test_the_socket_manager_streams_from_the_configured_url() -> None:
     testnet, STREAM_TESTNET_URL); the plugin points both at ``stream_url``."""
     client = SimpleNamespace(tld="com", testnet=True, demo=False, https_proxy=None)
     config = BinanceConfig(api_key="k", api_secret="s", testnet=True, stream_url="ws://127.0.0.1:9000")
-    manager = socket_manager(client, config)  # type: ignore[arg-type]
+    manager = socket_manager(client, config)
     socket = manager.symbol_book_ticker_socket("BTCUSDT")
     assert socket._url + socket._prefix + socket._path == "ws://127.0.0.1:9000/ws/btcusdt@bookTicker"
     combined = manager.multiplex_socket(["btcusdt@bookTicker", "ethusdt@bookTicker"])
     assert combined._url + combined._prefix + combined._path == (
         "ws://127.0.0.1:9000/stream?streams=btcusdt@bookTicker/ethusdt@bookTicker"
     )
-    untouched = socket_manager(client, BinanceConfig(api_key="k", api_secret="s", testnet=True))  # type: ignore[arg-type]
+    untouched = socket_manager(client, BinanceConfig(api_key="k", api_secret="s", testnet=True))
     assert untouched.multiplex_socket(["x@bookTicker"])._url == "wss://stream.testnet.binance.vision/"

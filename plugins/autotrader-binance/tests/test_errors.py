@@ -228,10 +228,11 @@ def test_market_stream_refusals_keep_binances_message_and_retry_after() -> None:
     restricted = translate_stream_error(
         refused(451, b'{"code":0,"msg":"Service unavailable from a restricted location"}')
     )
+    assert isinstance(restricted, BrokerError)
     assert (
         "HTTP 451" in str(restricted) and "restricted location" in str(restricted) and restricted.code == 451
     )
     limited = translate_stream_error(refused(429, b'{"code":0,"msg":"Too many"}', **{"Retry-After": "7"}))
     assert isinstance(limited, RateLimited) and limited.retry_after == 7 and not limited.ban
-    banned = translate_stream_error(refused(418, **{"Retry-After": "60"}))
+    banned = translate_stream_error(refused(418, b"", **{"Retry-After": "60"}))
     assert isinstance(banned, RateLimited) and banned.ban and banned.retry_after == 60

@@ -86,7 +86,7 @@ async def test_the_subscription_request_is_bounded_though_the_library_no_longer_
         await asyncio.Event().wait()
 
     client = SimpleNamespace(_ws_api_request=never_answered, ws_api=None)
-    stream = userstream.UserStream(client, lambda event: None, _nothing)  # type: ignore[arg-type]
+    stream = userstream.UserStream(client, lambda event: None, _nothing)
     monkeypatch.setattr(userstream, "_ANSWER_TIMEOUT", 0.05)
     started = time.monotonic()
     with pytest.raises(TimeoutError):

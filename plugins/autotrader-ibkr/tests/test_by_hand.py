@@ -101,6 +101,7 @@ async def test_the_tws_run_by_hand_walks_its_prices_with_walk(anyio_backend: str
                     break
             assert len(bids) >= 3, bids
             assert all(abs(bid - 100) < 0.25 for bid in bids)  # 20 ticks either side of 100.00
+            assert ticker.contract is not None
             ib.cancelMktData(ticker.contract)
         finally:
             ib.disconnect()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from decimal import Decimal
 
 import pytest
@@ -33,7 +33,7 @@ async def tws(anyio_backend: str) -> AsyncIterator[TwsServer]:
         yield server
 
 
-async def connected(tws: TwsServer, instruments: dict[str, object]) -> IbkrAdapter:
+async def connected(tws: TwsServer, instruments: Mapping[str, object]) -> IbkrAdapter:
     adapter = IbkrAdapter(IbkrConfig(port=tws.port, client_id=4, instruments=instruments, connect_timeout=2))
     await adapter.connect()
     return adapter
@@ -130,4 +130,8 @@ async def test_orders_go_out_on_the_resolved_contract(tws: TwsServer) -> None:
         "CME",
         Decimal("4990.25"),
     )
-    assert (fx.contract.con_id, fx.contract.exchange, fx.total_quantity) == (12087792, "IDEALPRO", 25000)
+    assert (fx.contract.con_id, fx.contract.exchange, fx.total_quantity) == (
+        12087792,
+        "IDEALPRO",
+        Decimal(25000),
+    )

@@ -76,7 +76,7 @@ def test_fok_without_liquidity_expires_unfilled_and_ioc_unmarketable_expires() -
     ex.set_liquidity(AAPL, Decimal(5))
     place(ex, 1, lmt="101", tif="FOK")
     place(ex, 2, lmt="90", tif="IOC")
-    assert [(o.status, o.filled, o.expired) for o in ex.orders] == [("Cancelled", 0, True)] * 2
+    assert [(o.status, o.filled, o.expired) for o in ex.orders] == [("Cancelled", Decimal(0), True)] * 2
     assert ex.executions == []
 
 
@@ -93,7 +93,11 @@ def test_modify_by_replacing_the_same_id() -> None:
     place(ex, 1)
     notices = place(ex, 1, qty="20", lmt="98.50")
     assert isinstance(notices[0], OrderChanged)
-    assert (ex.orders[0].total_quantity, ex.orders[0].lmt_price, len(ex.orders)) == (20, Decimal("98.50"), 1)
+    assert (ex.orders[0].total_quantity, ex.orders[0].lmt_price, len(ex.orders)) == (
+        Decimal(20),
+        Decimal("98.50"),
+        1,
+    )
 
 
 def test_error_codes() -> None:

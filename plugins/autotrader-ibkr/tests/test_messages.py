@@ -344,7 +344,12 @@ def test_a_subscription_sends_both_sides_first_then_only_what_moved() -> None:
 
 def test_no_price_is_minus_one_with_size_zero_and_delayed_data_has_its_own_tick_types() -> None:
     empty = TopOfBook.around(None, Decimal("0.01"), Decimal(100))
-    assert (empty.bid, empty.bid_size, empty.ask, empty.ask_size) == (NO_QUOTE, 0, NO_QUOTE, 0)
+    assert (empty.bid, empty.bid_size, empty.ask, empty.ask_size) == (
+        NO_QUOTE,
+        Decimal(0),
+        NO_QUOTE,
+        Decimal(0),
+    )
     assert TopOfBook.around(Decimal(100), Decimal("0.01"), Decimal(0)) == empty
     messages = Subscription(req_id=3, con_id=1).ticks(empty)
     assert [msg[-1] for msg in messages if msg[0] == Out.TICK_PRICE] == [0, 0]  # not executable

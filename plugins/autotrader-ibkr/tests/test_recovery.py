@@ -10,7 +10,7 @@ import attrs
 import pytest
 import trio
 from autotrader.errors import UnsupportedBackend
-from autotrader.model import OrderSide, OrderStatus, OrderType, OrderUpdate
+from autotrader.model import OrderRequest, OrderSide, OrderStatus, OrderType, OrderUpdate
 from autotrader.testing.harness import HarnessSession
 from autotrader.testing.support import away, fills_match_trades, request, wait_for
 
@@ -77,9 +77,7 @@ def test_an_order_without_its_order_ref_is_matched_by_perm_id() -> None:
     assert ib._owner("", 0, 5, 1) == coid and ib._owner("", 0, 5, 2) is None  # orderIds are per client
 
 
-def attrs_request() -> object:
-    from autotrader.model import OrderRequest
-
+def attrs_request() -> OrderRequest:
     return OrderRequest("at-perm-1", "AAPL", OrderSide.BUY, OrderType.LIMIT, Decimal(1), price=Decimal(99))
 
 

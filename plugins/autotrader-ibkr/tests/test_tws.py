@@ -4,6 +4,10 @@ Each request the client sends is also read back from the TWS's request log with 
 parsers, so the decoding of what clients send is tested on what a real client wrote.
 """
 
+# ib_async's Client methods (placeOrder, reqMktData...) have no annotations; these tests speak
+# to TWS through them on purpose.
+# mypy: disable-error-code="no-untyped-call"
+
 from __future__ import annotations
 
 import asyncio
@@ -57,6 +61,7 @@ async def test_place_order_is_read_as_the_client_wrote_it(tws: TwsServer) -> Non
         [details] = await ib.reqContractDetailsAsync(
             Contract(secType="STK", symbol="AAPL", exchange="SMART", currency="USD")
         )
+        assert details.contract is not None  # optional in the library's types
         query = rq.parse_contract_details(requests(tws, In.REQ_CONTRACT_DATA)[-1]).contract
         assert (query.symbol, query.sec_type, query.exchange, query.currency) == (
             "AAPL",
@@ -105,6 +110,7 @@ async def test_fill_reaches_the_client_with_its_commission(tws: TwsServer) -> No
     ib = await connected(tws)
     try:
         [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+        assert details.contract is not None  # optional in the library's types
         trade = ib.placeOrder(
             details.contract, Order(action="BUY", totalQuantity=3, orderType="MKT", orderRef="mkt")
         )
@@ -140,6 +146,7 @@ def record_writes(tws: TwsServer, client_id: int, monkeypatch: pytest.MonkeyPatc
 
 async def place_market_order(ib: IB, wait: float) -> str:
     [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+    assert details.contract is not None  # optional in the library's types
     trade = ib.placeOrder(details.contract, Order(action="BUY", totalQuantity=1, orderType="MKT"))
     await asyncio.sleep(wait)
     return str(trade.orderStatus.status)
@@ -219,6 +226,7 @@ async def test_ib_error_codes_reach_the_client(tws: TwsServer) -> None:
     ib.errorEvent += lambda req_id, code, text, contract: codes.append((req_id, code))
     try:
         [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+        assert details.contract is not None  # optional in the library's types
         contract = details.contract
         filled = ib.placeOrder(contract, Order(action="BUY", totalQuantity=1, orderType="MKT", orderRef="f"))
         await asyncio.sleep(0.1)
@@ -257,6 +265,7 @@ async def test_market_data_snapshot_stream_and_its_errors_reach_the_client(tws: 
     ib.errorEvent += lambda req_id, code, text, contract: codes.append((req_id, code))
     try:
         [details] = await ib.reqContractDetailsAsync(Contract(conId=265598, exchange="SMART"))
+        assert details.contract is not None  # optional in the library's types
         contract = details.contract
         [snapshot] = await ib.reqTickersAsync(contract)  # snapshot: ends with TICK_SNAPSHOT_END
         assert (snapshot.bid, snapshot.bidSize, snapshot.ask, snapshot.askSize) == (99.99, 100, 100.01, 100)

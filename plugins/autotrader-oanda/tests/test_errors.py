@@ -142,7 +142,7 @@ def test_transport_errors() -> None:
 # ---------------------------------------------------------------- the real client against the venue
 
 
-class PendingExpecting201(orders.OrdersPending):
+class PendingExpecting201(orders.OrdersPending):  # type: ignore[misc]  # oandapyV20 has no types
     """pendingOrders with the wrong expected code: oandapyV20 raises its ValueError."""
 
     EXPECTED_STATUS = 201

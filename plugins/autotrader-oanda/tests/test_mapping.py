@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from autotrader.errors import InvalidOrder, UnsupportedOrder
@@ -37,7 +38,7 @@ DETAILS = instrument_from_wire(EUR_USD)
 
 
 def req(
-    order_type: OrderType, side: OrderSide = OrderSide.BUY, tif: TimeInForce = TimeInForce.GTC, **kw: object
+    order_type: OrderType, side: OrderSide = OrderSide.BUY, tif: TimeInForce = TimeInForce.GTC, **kw: Any
 ) -> OrderRequest:
     return OrderRequest(
         client_order_id="cid-1",
@@ -47,7 +48,7 @@ def req(
         quantity=Decimal(1000),
         time_in_force=tif,
         **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_instrument_precision_becomes_tick_lot_and_minimum() -> None:

@@ -25,7 +25,7 @@ SETTINGS = {"initial_balance": D(1_000_000), "session_id": "s"}
 
 def open_venue(path: Path, **kw: object) -> tuple[DurablePaperVenue, list[ExecutionEvent]]:
     events: list[ExecutionEvent] = []
-    venue = DurablePaperVenue.open(path, DEFAULT_INSTRUMENTS, on_event=events.append, **{**SETTINGS, **kw})  # type: ignore[arg-type]
+    venue = DurablePaperVenue.open(path, DEFAULT_INSTRUMENTS, on_event=events.append, **{**SETTINGS, **kw})
     return venue, events
 
 

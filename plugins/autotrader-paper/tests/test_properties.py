@@ -111,7 +111,7 @@ def test_equity_is_conserved_but_for_commissions(
             elif kind == "cancel":
                 v.cancel(f"p{step[1]}")
             elif kind == "modify":
-                v.modify(ModifyRequest(f"p{step[1]}", price=step[2], quantity=step[3]))  # type: ignore[arg-type]
+                v.modify(ModifyRequest(f"p{step[1]}", price=step[2], quantity=step[3]))
             else:
                 v.end_session()
         except (OrderRejected, OrderNotFound):

@@ -8,7 +8,7 @@ in the environment, or ``credentials_file`` naming an owner-only YAML file (``ap
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import attrs
@@ -54,6 +54,11 @@ def _loopback_or_tls(name: str, url: str | None, secure: str) -> None:
     raise ConfigError(f"binance.{name}", f"{url!r} must use {secure}:// (plain text only to 127.0.0.1)")
 
 
+def _symbols(symbols: Iterable[str]) -> tuple[str, ...]:
+    """Any iterable of symbols as the config's tuple (typed, so ``attrs.evolve`` checks it)."""
+    return tuple(symbols)
+
+
 @attrs.frozen
 class BinanceConfig:
     """How to reach Binance spot.
@@ -77,7 +82,7 @@ class BinanceConfig:
     """Milliseconds a signed request stays valid at the venue (Binance's ``recvWindow``)."""
     quote_asset: str = "USDT"
     """The asset positions are valued against: the base balance of ``<BASE><quote_asset>`` is its position."""
-    symbols: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    symbols: tuple[str, ...] = attrs.field(default=(), converter=_symbols)
     """Restrict the instruments loaded (empty: every symbol ``exchangeInfo`` lists).  Also where an
     order this process did not send is looked for: Binance finds orders per symbol."""
     stream_reconnect_timeout: float = 15.0
