@@ -1,22 +1,23 @@
-"""kill -9 at any moment loses nothing, for every installed plugin that offers an external venue.
+"""kill -9 at any moment loses nothing: the broker's engine is killed and resumed against its venue.
 
-The plugin's local venue runs in this process (:func:`autotrader.testing.external.venue_thread`;
-for the paper broker, its state file).  The engine runs in a subprocess (``worker.py``), built
-through the plugin's own factory, and is SIGKILLed at seeded points: right after an order's
-intent is journaled (before the send), right after the venue accepted an order (before the ack),
-after the k-th OMS event, and at a random time.  Between runs the price may move 2% across the
-resting orders (which the worker places 1% away from the market), so some fill while no engine
-is alive.  After each kill the worker is restarted
-with resume, until a run completes.  Then:
+It runs for a plugin that offers ``BrokerSpec.external_venue`` (and is skipped, saying so, for
+one that does not).  The plugin's venue runs in this process
+(:func:`autotrader.testing.external.venue_thread`; for the paper broker, its state file).  The
+engine runs in a subprocess (:mod:`autotrader.testing.crash_worker`), built through the
+plugin's own factory, and is SIGKILLed at seeded points: right after an order's intent is
+journaled (before the send), right after the venue accepted an order (before the ack), after
+the k-th OMS event, and at a random time.  Between runs the price may move 2% across the resting
+orders (which the worker places 1% away from the market), so some fill while no engine is
+alive.  After each kill the worker is restarted with resume, until a run completes.  Then:
 
 * the venue holds exactly the orders the strategy decided, each once;
 * every venue trade is in the OMS exactly once, and the OMS has no other;
 * the OMS positions equal the net of the venue's trades, and each order's filled quantity and
   status equal the venue's.
 
-Sizing (CI default: 10 orders, 8 kill plans per plugin, 1-3 kills each): set
-``AUTOTRADER_CRASH_PLANS``, ``AUTOTRADER_CRASH_ORDERS`` and ``AUTOTRADER_CRASH_SEED`` for a
-longer run, e.g. ``AUTOTRADER_CRASH_PLANS=50 AUTOTRADER_CRASH_ORDERS=20 pytest tests/crash``.
+Sizing (default: 10 orders, 8 kill plans, 1-3 kills each): set ``AUTOTRADER_CRASH_PLANS``,
+``AUTOTRADER_CRASH_ORDERS`` and ``AUTOTRADER_CRASH_SEED`` for a longer run, e.g.
+``AUTOTRADER_CRASH_PLANS=50 AUTOTRADER_CRASH_ORDERS=20 autotrader conformance mybroker``.
 """
 
 from __future__ import annotations
@@ -38,16 +39,15 @@ import attrs
 import pytest
 
 from autotrader.model import OrderStatus
-from autotrader.plugins import BrokerRegistry, BrokerSpec
+from autotrader.plugins import BrokerSpec
 from autotrader.testing.external import VenueThread, venue_thread
 from autotrader.testing.support import net_positions
 
-REGISTRY = BrokerRegistry.discover()
-SPECS = [s for s in REGISTRY.specs() if s.external_venue is not None]
 ORDERS = int(os.environ.get("AUTOTRADER_CRASH_ORDERS", "10"))
 PLANS = int(os.environ.get("AUTOTRADER_CRASH_PLANS", "8"))
 SEED = int(os.environ.get("AUTOTRADER_CRASH_SEED", "20261124"))
-WORKER = Path(__file__).with_name("worker.py")
+WORKER = "autotrader.testing.crash_worker"
+"""The engine process's module (``python -m``): what the installed package ships."""
 PRICE_MOVES = (Decimal("-0.02"), Decimal(0), Decimal("0.02"))
 """Between runs: down through the resting buys, nothing, up through the resting sells."""
 
@@ -87,14 +87,16 @@ def kill_plan(spec: BrokerSpec, number: int) -> KillPlan:
     return KillPlan(tuple(kills), moves, backends[number // 2 % len(backends)])
 
 
-CASES = [(s.name, kill_plan(s, n)) for s in SPECS for n in range(PLANS)]
-
-
 @pytest.fixture
-def venue(request: pytest.FixtureRequest) -> Iterator[tuple[BrokerSpec, VenueThread]]:
-    spec = REGISTRY.get(request.param)
-    with venue_thread(spec) as thread:
-        yield spec, thread
+def autotrader_venue_thread(autotrader_spec: BrokerSpec) -> Iterator[VenueThread]:
+    """The broker's external venue, serving from a thread of its own for the whole test."""
+    if autotrader_spec.external_venue is None:
+        pytest.skip(
+            f"{autotrader_spec.name} offers no BrokerSpec.external_venue: the kill -9 test needs a "
+            "venue that outlives the engine process"
+        )
+    with venue_thread(autotrader_spec) as thread:
+        yield thread
 
 
 @attrs.frozen
@@ -140,7 +142,8 @@ def run_worker(
     )
     command = [
         sys.executable,
-        str(WORKER),
+        "-m",
+        WORKER,
         "--venue",
         str(description),
         "--journal",
@@ -153,7 +156,9 @@ def run_worker(
     if resume:
         command.append("--resume")
     env = {**os.environ, **venue.environment, "AUTOTRADER_PLUGINS": spec.name}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(  # noqa: S603 - this interpreter running the packaged worker
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     head: list[str] = []
     if mode == "after":  # a random moment once the engine is up
         assert process.stdout is not None
@@ -175,19 +180,18 @@ def move_price(thread: VenueThread, fraction: Decimal) -> Decimal:
     return price
 
 
-@pytest.mark.parametrize(
-    ("venue", "plan"), [pytest.param(n, p, id=f"{n}-{p}") for n, p in CASES], indirect=["venue"]
-)
+@pytest.mark.parametrize("plan_number", range(PLANS))
 def test_kill_9_then_resume_loses_nothing(
-    venue: tuple[BrokerSpec, VenueThread], plan: KillPlan, tmp_path: Path
+    autotrader_spec: BrokerSpec, autotrader_venue_thread: VenueThread, plan_number: int, tmp_path: Path
 ) -> None:
-    spec, thread = venue
+    """Plan ``plan_number`` of :func:`kill_plan` (seeded by the broker's name): its kills, in turn."""
+    spec, thread, plan = autotrader_spec, autotrader_venue_thread, kill_plan(autotrader_spec, plan_number)
     previous: str | None = None
     price = thread.venue.price
     for number, (kill, move) in enumerate(zip(plan.kills, plan.moves, strict=True)):
         run = run_worker(spec, thread, tmp_path, kill, resume=number > 0, price=price, backend=plan.backend)
         if kill.startswith(("intent:", "sent:")):
-            assert run.code == -signal.SIGKILL, f"the worker should have died at {kill}: {run.stderr}"
+            assert run.code == -signal.SIGKILL, f"plan {plan}: no death at {kill}: {run.stderr}"
         else:
             assert run.code in (0, -signal.SIGKILL), run.stderr
         if number > 0:

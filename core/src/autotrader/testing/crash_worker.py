@@ -1,4 +1,5 @@
-"""The engine process the crash test kills: places a fixed list of decided orders, resumably.
+"""The engine process the conformance suite's crash test kills: places a fixed list of decided
+orders, resumably.  ``python -m autotrader.testing.crash_worker --venue V --journal J``.
 
 It reaches the plugin's external venue the way a user's process reaches a broker: the plugin's
 own factory, called with the broker settings the test wrote to ``--venue`` (a JSON file), with
@@ -24,6 +25,7 @@ import argparse
 import json
 import os
 import signal
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -106,7 +108,9 @@ def decided(i: int, venue: Venue) -> OrderRequest:
 
 
 def emit(data: Any) -> None:
-    print(json.dumps(data, default=str), flush=True)
+    """One line of the worker's output protocol (the test reads stdout line by line)."""
+    sys.stdout.write(json.dumps(data, default=str) + "\n")
+    sys.stdout.flush()
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -167,13 +171,18 @@ async def main(args: argparse.Namespace) -> None:
     await engine.disconnect()
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
+def run(argv: list[str] | None = None) -> None:
+    """The command line: parse ``argv`` and run the engine under the backend it names."""
+    parser = argparse.ArgumentParser(prog="python -m autotrader.testing.crash_worker")
     parser.add_argument("--venue", required=True, help="JSON: broker, broker_config, symbol, price...")
     parser.add_argument("--journal", required=True)
     parser.add_argument("--orders", type=int, default=8)
     parser.add_argument("--kill", help="intent:<i>, sent:<i> or event:<k>")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--backend", default="asyncio")
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     anyio.run(main, options, backend=options.backend)
+
+
+if __name__ == "__main__":
+    run()
