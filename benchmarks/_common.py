@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -53,3 +55,22 @@ def header(title: str) -> None:
 
 def unused(*_: Any) -> None:
     return None
+
+
+def start_server(module: str, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """``python -m module --port 0 *args`` in a process of its own, as a real venue runs.
+
+    Returns the process and the ``http://127.0.0.1:<port>`` its first line of output names.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    match = re.search(r"127\.0\.0\.1:(\d+)", process.stdout.readline())
+    if match is None:
+        process.terminate()
+        raise RuntimeError(f"{module} did not start")
+    return process, f"http://127.0.0.1:{match.group(1)}"

@@ -32,17 +32,15 @@ import argparse
 import contextlib
 import importlib
 import logging
-import re
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, Final
 
 import anyio
-from _common import header, percentile, report
+from _common import header, percentile, report, start_server
 
 from autotrader.model import Fill, OrderRequest, OrderSide, OrderType
 from autotrader_ibkr.adapter import IbkrAdapter
@@ -187,18 +185,9 @@ async def adapter_round_trips(port: int, n: int, interval: float) -> tuple[list[
 
 
 def start_tws() -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "autotrader_ibkr.tws", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    match = re.search(r"127\.0\.0\.1:(\d+)", process.stdout.readline())
-    if match is None:
-        process.terminate()
-        raise RuntimeError("the local TWS did not start")
-    return process, int(match.group(1))
+    """The local TWS in a process of its own, as a real TWS runs, and its port."""
+    process, url = start_server("autotrader_ibkr.tws")
+    return process, int(url.rsplit(":", 1)[1])
 
 
 def main() -> None:

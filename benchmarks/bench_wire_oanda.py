@@ -33,18 +33,16 @@ import argparse
 import dataclasses
 import functools
 import logging
-import re
 import secrets
 import statistics
 import subprocess
-import sys
 import time
 from decimal import Decimal
 
 import anyio
 import anyio.to_thread
 import requests
-from _common import header, percentile, report
+from _common import header, percentile, report, start_server
 from oandapyV20 import API
 from oandapyV20.endpoints.orders import OrderCreate
 
@@ -100,30 +98,9 @@ class Venue:
 
 def start_venue(token: str) -> tuple[subprocess.Popen[str], Venue]:
     """The local v20 venue in a process of its own (``python -m autotrader_oanda.venue``)."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "autotrader_oanda.venue",
-            "--port",
-            "0",
-            "--token",
-            token,
-            "--account",
-            ACCOUNT,
-            "--heartbeat",
-            "0.25",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    match = re.search(r"(http://127\.0\.0\.1:(\d+))", process.stdout.readline())
-    if match is None:
-        process.terminate()
-        raise RuntimeError("the local v20 venue did not start")
-    return process, Venue(match.group(1), int(match.group(2)))
+    args = ("--token", token, "--account", ACCOUNT, "--heartbeat", "0.25")
+    process, url = start_server("autotrader_oanda.venue", *args)
+    return process, Venue(url, int(url.rsplit(":", 1)[1]))
 
 
 def market_body(i: int, prefix: str) -> dict[str, dict[str, object]]:
