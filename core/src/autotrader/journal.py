@@ -507,7 +507,7 @@ def load_state(journal: Journal) -> RecoveredState:
             orders[order.client_order_id] = order
         elif record.kind == "order_change" and record.client_order_id is not None:
             base = orders.get(record.client_order_id)
-            if base is None:  # not written by this library: its order record is in no journal
+            if base is None:  # its order record is not in this journal: nothing to lay it over
                 log.warning("journal: a change of %s, an order it never recorded", record.client_order_id)
                 continue
             change = converter.structure(record.payload, OrderChange)
