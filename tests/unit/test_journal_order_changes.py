@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autotrader.journal import _CHANGING, _TERMS, JournalPlugin, OrderChange, SqliteJournal, load_state
-from autotrader.model import Order, OrderSide, OrderStatus, OrderType, TimeInForce
+from autotrader.journal import _CHANGING, JournalPlugin, OrderChange, SqliteJournal, load_state
+from autotrader.model import ORDER_TERMS, Order, OrderSide, OrderStatus, OrderType, TimeInForce
 
 D = Decimal
 
@@ -79,7 +79,7 @@ def test_recovery_reads_back_every_state_the_order_went_through(
             journal.close()
     assert kinds[0] == "order"
     changed_terms = [
-        any(getattr(after, name) is not getattr(before, name) for name in _TERMS)
+        any(getattr(after, name) is not getattr(before, name) for name in ORDER_TERMS)
         for before, after in itertools.pairwise(lives)
     ]
     assert kinds.count("order") == 1 + sum(changed_terms)
@@ -101,9 +101,9 @@ def test_a_change_is_half_the_record_and_a_modify_writes_the_order_whole(tmp_pat
 def test_every_order_field_is_either_a_change_a_term_or_fixed_at_creation() -> None:
     """A new field of Order must be placed: left out of both, a change of it would be lost."""
     fixed = {"client_order_id", "symbol", "side", "order_type", "time_in_force", "created_at", "reduce_only"}
-    assert set(attrs.fields_dict(Order)) == set(_CHANGING) | set(_TERMS) | fixed
+    assert set(attrs.fields_dict(Order)) == set(_CHANGING) | set(ORDER_TERMS) | fixed
     assert set(attrs.fields_dict(OrderChange)) == set(_CHANGING)
-    assert not set(_CHANGING) & set(_TERMS)
+    assert not set(_CHANGING) & set(ORDER_TERMS)
 
 
 def test_a_change_of_an_order_the_journal_never_had_is_skipped_and_said(

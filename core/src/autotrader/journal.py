@@ -125,8 +125,6 @@ class OrderChange:
 
 
 _CHANGING: Final = tuple(field.name for field in attrs.fields(OrderChange))
-_TERMS: Final = ("quantity", "price", "stop_price")
-"""The fields of :class:`Order` that only a modify changes after creation."""
 
 
 def order_change(order: Order) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from autotrader.errors import InvalidOrder
 from autotrader.frozen import positional_constructor
 
 __all__ = [
+    "ORDER_TERMS",
     "ZERO",
     "Balance",
     "ClientOrderIdFactory",
@@ -447,6 +448,11 @@ class Order:
             time_in_force=self.time_in_force,
             reduce_only=self.reduce_only,
         )
+
+
+ORDER_TERMS: Final = ("quantity", "price", "stop_price")
+"""The fields of an :class:`Order` a modify can change after it is created (the OMS applies a
+venue's new terms to these; the journal writes an order whole again when one changes)."""
 
 
 @attrs.frozen(weakref_slot=False)

@@ -30,6 +30,7 @@ from autotrader.errors import (
 )
 from autotrader.lifecycle import TRANSITIONS, can_transition, stale
 from autotrader.model import (
+    ORDER_TERMS,
     ZERO,
     ClientOrderIdFactory,
     Fill,
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 
 _TERMINAL = frozenset(status for status in OrderStatus if status.is_terminal)
 """``status in _TERMINAL`` is ``status.is_terminal`` without a property call per event."""
-_TERMS = frozenset({"quantity", "price", "stop_price"})
+_TERMS = frozenset(ORDER_TERMS)
 _TIMEOUT_CANCELLABLE = frozenset({OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
 # Enum members the order path reads, bound once (see autotrader.model._BUY).
 _BUY: Final = OrderSide.BUY
