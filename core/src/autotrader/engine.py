@@ -71,9 +71,11 @@ class SupportsDecision(Protocol):
     """What the engine reads of a decision: an :class:`ExecutionDecision`, or any object with these.
 
     A strategy may return a decision class of its own (the seed's strategies did): its
-    ``action`` and ``size`` are read as the user wrote them, and its order terms come from
-    ``metadata`` (``order_type``, ``limit_price``...) with the checks an ``ExecutionDecision``
-    makes when it is created.
+    ``action`` and ``size`` are read as the user wrote them, and its order terms from
+    ``metadata`` (``order_type``, ``time_in_force``, ``limit_price`` or its alias ``price``,
+    ``stop_price``) when the request is built.  That reading is more lenient than the checks an
+    ``ExecutionDecision`` makes when it is created: a price the order type does not use is
+    dropped rather than refused.  The request built from it is validated like any other.
     """
 
     @property
